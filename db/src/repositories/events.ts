@@ -1,0 +1,70 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { channels, publish } from '../bus.ts';
+import type { Executor, Transaction } from '../client.ts';
+import { events, guildSequences } from '../schema.ts';
+
+export interface EventInput {
+  guildId: string;
+  ticketId?: string | null;
+  kind: string;
+  actorId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** What the `tf_events` channel carries: ids only, the listener loads the rest. */
+export interface EventNotification {
+  guildId: string;
+  seq: number;
+  ticketId: string | null;
+  kind: string;
+}
+
+/**
+ * Takes the guild's next event seq. The counter row stays locked until the
+ * transaction ends, so seqs are gap-free (a rollback returns the number) and
+ * committed in increasing order: a reader that has seen seq N never later
+ * finds a new event below N.
+ */
+export async function nextEventSeq(tx: Transaction, guildId: string): Promise<number> {
+  const [row] = await tx
+    .insert(guildSequences)
+    .values({ guildId, lastEventSeq: 1 })
+    .onConflictDoUpdate({
+      target: guildSequences.guildId,
+      set: { lastEventSeq: sql`${guildSequences.lastEventSeq} + 1` },
+    })
+    .returning({ seq: guildSequences.lastEventSeq });
+  if (!row) throw new Error('event seq allocation returned nothing');
+  return row.seq;
+}
+
+/** Appends an event in the caller's transaction and notifies listeners when it commits. */
+export async function appendEvent(tx: Transaction, input: EventInput): Promise<number> {
+  const seq = await nextEventSeq(tx, input.guildId);
+  await tx.insert(events).values({
+    guildId: input.guildId,
+    seq,
+    ticketId: input.ticketId ?? null,
+    kind: input.kind,
+    actorId: input.actorId ?? null,
+    data: input.data ?? {},
+  });
+  const note: EventNotification = {
+    guildId: input.guildId,
+    seq,
+    ticketId: input.ticketId ?? null,
+    kind: input.kind,
+  };
+  await publish(tx, channels.events, note);
+  return seq;
+}
+
+/** A guild's events after `after`, oldest first: how a client that missed some catches up. */
+export async function listEventsAfter(db: Executor, guildId: string, after: number, limit = 500) {
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.guildId, guildId), gt(events.seq, after)))
+    .orderBy(asc(events.seq))
+    .limit(limit);
+}

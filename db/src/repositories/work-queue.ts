@@ -1,0 +1,114 @@
+import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { Executor } from '../client.ts';
+import type { jobs, outbox, WorkError } from '../schema.ts';
+
+/**
+ * Claim / complete / retry / fail, shared by the outbox and the jobs table:
+ * both are queues of rows with a due time, a status and a lease.
+ */
+type QueueTable = typeof outbox | typeof jobs;
+
+export interface ClaimOptions {
+  workerId: string;
+  limit?: number;
+  /** How long the claim holds; an item not finished by then can be claimed again. */
+  leaseMs?: number;
+  kinds?: string[];
+}
+
+export interface Lease {
+  id: number;
+  workerId: string;
+}
+
+/**
+ * Claims up to `limit` due items: pending ones whose time has come and running
+ * ones whose lease has expired. `FOR UPDATE SKIP LOCKED` lets many workers
+ * claim at once without ever receiving the same item.
+ */
+export async function claimDue<T extends QueueTable>(
+  db: Executor,
+  table: T,
+  options: ClaimOptions,
+): Promise<T['$inferSelect'][]> {
+  // The two tables share these columns; one concrete type keeps Drizzle's inference simple.
+  const t = table as typeof jobs;
+  const due = or(
+    and(eq(t.status, 'pending'), lte(t.runAt, sql`now()`)),
+    and(eq(t.status, 'running'), lt(t.lockedUntil, sql`now()`)),
+  );
+  const candidates = db
+    .select({ id: t.id })
+    .from(t)
+    .where(options.kinds ? and(due, inArray(t.kind, options.kinds)) : due)
+    .orderBy(t.runAt, t.id)
+    .limit(options.limit ?? 10)
+    .for('update', { skipLocked: true });
+  const leaseMs = options.leaseMs ?? 30_000;
+  const claimed = await db
+    .update(t)
+    .set({
+      status: 'running',
+      lockedBy: options.workerId,
+      lockedUntil: sql`now() + ${`${leaseMs} milliseconds`}::interval`,
+      attempts: sql`${t.attempts} + 1`,
+    })
+    .where(inArray(t.id, candidates))
+    .returning();
+  return claimed.sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id - b.id);
+}
+
+function ownLease(t: typeof jobs, lease: Lease) {
+  return and(eq(t.id, lease.id), eq(t.status, 'running'), eq(t.lockedBy, lease.workerId));
+}
+
+/** Marks a claimed item done. False when the lease was lost (expired and re-claimed). */
+export async function completeClaimed(db: Executor, table: QueueTable, lease: Lease) {
+  const t = table as typeof jobs;
+  const rows = await db
+    .update(t)
+    .set({ status: 'done', lockedBy: null, lockedUntil: null, completedAt: sql`now()` })
+    .where(ownLease(t, lease))
+    .returning({ id: t.id });
+  return rows.length === 1;
+}
+
+/** Puts a claimed item back to run again after `delayMs`, remembering why it failed. */
+export async function retryClaimed(
+  db: Executor,
+  table: QueueTable,
+  lease: Lease,
+  delayMs: number,
+  error: WorkError,
+) {
+  const t = table as typeof jobs;
+  const rows = await db
+    .update(t)
+    .set({
+      status: 'pending',
+      lockedBy: null,
+      lockedUntil: null,
+      lastError: error,
+      runAt: sql`now() + ${`${Math.max(0, Math.round(delayMs))} milliseconds`}::interval`,
+    })
+    .where(ownLease(t, lease))
+    .returning({ id: t.id });
+  return rows.length === 1;
+}
+
+/** Gives up on a claimed item for good; the error is kept for the dashboard. */
+export async function failClaimed(db: Executor, table: QueueTable, lease: Lease, error: WorkError) {
+  const t = table as typeof jobs;
+  const rows = await db
+    .update(t)
+    .set({
+      status: 'failed',
+      lockedBy: null,
+      lockedUntil: null,
+      lastError: error,
+      completedAt: sql`now()`,
+    })
+    .where(ownLease(t, lease))
+    .returning({ id: t.id });
+  return rows.length === 1;
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type DatabaseHandle, openDatabase } from './client.ts';
+import { migrateDatabase } from './migrate.ts';
+
+/**
+ * Test databases. With TEST_DATABASE_URL every test file gets a fresh database
+ * on that server; without it, a fresh in-memory PGlite.
+ */
+export const testServerUrl = process.env.TEST_DATABASE_URL || undefined;
+export const testDatabaseKind: 'postgres' | 'pglite' = testServerUrl ? 'postgres' : 'pglite';
+
+export function describeTestDatabase(): string {
+  return testServerUrl
+    ? `database tests run on Postgres (TEST_DATABASE_URL=${redactUrl(testServerUrl)}), a fresh database per test file`
+    : 'TEST_DATABASE_URL is not set: database tests run on embedded PGlite, a fresh in-memory database per test file';
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+export interface TestDatabase extends AsyncDisposable {
+  handle: DatabaseHandle;
+  /** The database's own URL (Postgres only). */
+  url?: string;
+  /** Another independent connection to the same database (PGlite has only one: it returns the same). */
+  connect(max?: number): Promise<DatabaseHandle>;
+}
+
+async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testServerUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database (no migrations) and returns its URL, or undefined on PGlite. */
+export async function createEmptyTestDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
+  if (!testServerUrl) return { drop: async () => {} };
+  const name = `tf_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(testServerUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** A fresh, migrated database for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const empty = await createEmptyTestDatabase();
+  const handle = empty.url
+    ? await openDatabase({ kind: 'postgres', url: empty.url, max: 20 })
+    : await openDatabase({ kind: 'pglite' });
+  await migrateDatabase(handle);
+  const extra: DatabaseHandle[] = [];
+  return {
+    handle,
+    ...(empty.url ? { url: empty.url } : {}),
+    async connect(max = 1) {
+      if (!empty.url) return handle;
+      const other = await openDatabase({ kind: 'postgres', url: empty.url, max });
+      extra.push(other);
+      return other;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const other of extra) await other.close();
+      await handle.close();
+      await empty.drop();
+    },
+  };
+}

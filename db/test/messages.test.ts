@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markMessageDeleted, upsertMessage } from '../src/repositories/messages.ts';
+import { createTicket } from '../src/repositories/tickets.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { seedGuild, snowflake } from './support.ts';
+
+describe('message mirroring', () => {
+  let t: TestDatabase;
+  let guildId: string;
+  let ticketId: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    guildId = await seedGuild(t.handle.db);
+    ticketId = (await createTicket(t.handle.db, { guildId, openerId: snowflake() })).ticket.id;
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  const eventsFor = async (messageId: string) =>
+    (
+      await t.handle.query<{ kind: string }>(
+        `select kind from events where data->>'messageId' = $1 order by seq`,
+        [messageId],
+      )
+    ).map((e) => e.kind);
+  const rowOf = async (messageId: string) =>
+    t.handle.query<{ content: string; edited_at: Date | null; deleted_at: Date | null }>(
+      'select content, edited_at, deleted_at from messages where id = $1',
+      [messageId],
+    );
+
+  it('stores one row and one event when the same message arrives on 10 connections at once', async () => {
+    const id = snowflake();
+    const connections = await Promise.all(Array.from({ length: 10 }, () => t.connect(1)));
+    const message = {
+      id,
+      guildId,
+      ticketId,
+      authorId: snowflake(),
+      content: 'hello',
+      createdAt: new Date(),
+    };
+    const results = await Promise.all(connections.map((c) => upsertMessage(c.db, message)));
+    expect(results.filter((r) => r.changed)).toHaveLength(1);
+    expect(await rowOf(id)).toHaveLength(1);
+    expect(await eventsFor(id)).toEqual(['message.created']);
+  });
+
+  it('applies an edit, and ignores a replayed create and an older edit arriving late', async () => {
+    const id = snowflake();
+    const base = {
+      id,
+      guildId,
+      ticketId,
+      content: 'first',
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    };
+    await upsertMessage(t.handle.db, base);
+    const edit = await upsertMessage(t.handle.db, {
+      ...base,
+      content: 'second',
+      editedAt: new Date('2026-01-01T00:02:00Z'),
+    });
+    expect(edit).toMatchObject({ changed: true, created: false });
+    expect(await upsertMessage(t.handle.db, base)).toEqual({ changed: false });
+    expect(
+      await upsertMessage(t.handle.db, {
+        ...base,
+        content: 'stale',
+        editedAt: new Date('2026-01-01T00:01:00Z'),
+      }),
+    ).toEqual({ changed: false });
+    const [row] = await rowOf(id);
+    expect(row?.content).toBe('second');
+    expect(await eventsFor(id)).toEqual(['message.created', 'message.updated']);
+  });
+
+  it('marks a deleted message once and never brings it back', async () => {
+    const id = snowflake();
+    const base = { id, guildId, ticketId, content: 'to delete', createdAt: new Date() };
+    await upsertMessage(t.handle.db, base);
+    expect((await markMessageDeleted(t.handle.db, id)).changed).toBe(true);
+    expect((await markMessageDeleted(t.handle.db, id)).changed).toBe(false);
+    await upsertMessage(t.handle.db, { ...base, content: 'zombie', editedAt: new Date() });
+    const [row] = await rowOf(id);
+    expect(row?.deleted_at).toBeInstanceOf(Date);
+    expect(row?.content).toBe('to delete');
+    expect(await eventsFor(id)).toEqual(['message.created', 'message.deleted']);
+  });
+
+  it('keeps the ticket pointing at its newest message whatever order they arrive in', async () => {
+    const { ticket } = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+    const older = snowflake();
+    const newer = snowflake();
+    const at = new Date();
+    await upsertMessage(t.handle.db, {
+      id: newer,
+      guildId,
+      ticketId: ticket.id,
+      content: 'b',
+      createdAt: at,
+    });
+    await upsertMessage(t.handle.db, {
+      id: older,
+      guildId,
+      ticketId: ticket.id,
+      content: 'a',
+      createdAt: at,
+    });
+    const [row] = await t.handle.query<{ last: string }>(
+      'select last_message_id::text as last from tickets where id = $1',
+      [ticket.id],
+    );
+    expect(row?.last).toBe(newer);
+  });
+});

@@ -1,0 +1,156 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Executor } from '../src/client.ts';
+import { cancelJob, claimJobs, completeJob, scheduleJob } from '../src/repositories/jobs.ts';
+import {
+  claimOutbox,
+  completeOutbox,
+  enqueueOutbox,
+  failOutbox,
+  retryOutbox,
+} from '../src/repositories/outbox.ts';
+import { jobs, outbox } from '../src/schema.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { seedGuild } from './support.ts';
+
+/** Polls `claim` until it returns something or the deadline passes. */
+async function claimWithin<T>(claim: () => Promise<T[]>, ms = 10_000): Promise<T[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await claim();
+    if (got.length > 0 || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('outbox', () => {
+  let t: TestDatabase;
+  let guildId: string;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    guildId = await seedGuild(t.handle.db);
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  const enqueue = (db: Executor, n: number) =>
+    db.transaction(async (tx) => {
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) {
+        ids.push((await enqueueOutbox(tx, { guildId, kind: 'reply', payload: { i } })).id);
+      }
+      return ids;
+    });
+
+  it('never hands the same item to two workers claiming at the same time', async () => {
+    const ids = await enqueue(t.handle.db, 60);
+    const [a, b] = [await t.connect(1), await t.connect(1)];
+    const seen: number[] = [];
+    const work = async (db: Executor, workerId: string) => {
+      for (;;) {
+        const batch = await claimOutbox(db, { workerId, limit: 3 });
+        if (batch.length === 0) return;
+        for (const item of batch) {
+          seen.push(item.id);
+          expect(await completeOutbox(db, { id: item.id, workerId })).toBe(true);
+        }
+      }
+    };
+    await Promise.all([work(a.db, 'worker-a'), work(b.db, 'worker-b')]);
+    expect([...seen].sort((x, y) => x - y)).toEqual(ids);
+  });
+
+  it('makes an item claimable again when its lease runs out, and refuses the late worker', async () => {
+    const [id] = await enqueue(t.handle.db, 1);
+    const [first] = await claimOutbox(t.handle.db, { workerId: 'slow', leaseMs: 200 });
+    expect(first?.id).toBe(id);
+    expect(await claimOutbox(t.handle.db, { workerId: 'other' })).toEqual([]);
+    const [again] = await claimWithin(() => claimOutbox(t.handle.db, { workerId: 'other' }));
+    expect(again?.id).toBe(id);
+    expect(again?.attempts).toBe(2);
+    expect(await completeOutbox(t.handle.db, { id: id as number, workerId: 'slow' })).toBe(false);
+    expect(await completeOutbox(t.handle.db, { id: id as number, workerId: 'other' })).toBe(true);
+  });
+
+  it('holds a retried item back until its delay has passed, and keeps a failure reason', async () => {
+    const [id] = (await enqueue(t.handle.db, 1)) as [number];
+    await claimOutbox(t.handle.db, { workerId: 'w' });
+    await retryOutbox(t.handle.db, { id, workerId: 'w' }, 60_000, {
+      message: 'rate limited',
+      status: 429,
+    });
+    expect(await claimOutbox(t.handle.db, { workerId: 'w' })).toEqual([]);
+
+    const [id2] = (await enqueue(t.handle.db, 1)) as [number];
+    await claimOutbox(t.handle.db, { workerId: 'w' });
+    await failOutbox(
+      t.handle.db,
+      { id: id2, workerId: 'w' },
+      { message: 'Missing Permissions', status: 403, code: 50013 },
+    );
+    const [row] = await t.handle.db.select().from(outbox).where(eq(outbox.id, id2));
+    expect(row).toMatchObject({ status: 'failed', lastError: { code: 50013 } });
+  });
+
+  it('does not exist when the transaction that queued it rolls back', async () => {
+    const before = (await t.handle.db.select().from(outbox)).length;
+    await expect(
+      t.handle.db.transaction(async (tx) => {
+        await enqueueOutbox(tx, { guildId, kind: 'reply' });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect((await t.handle.db.select().from(outbox)).length).toBe(before);
+  });
+});
+
+describe('jobs', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  it('runs a job only once it is due', async () => {
+    await scheduleJob(t.handle.db, { kind: 'later', runAt: new Date(Date.now() + 3_600_000) });
+    const due = await scheduleJob(t.handle.db, { kind: 'now', runAt: new Date(Date.now() - 1000) });
+    const claimed = await claimJobs(t.handle.db, { workerId: 'w' });
+    expect(claimed.map((j) => j.id)).toEqual([due.id]);
+    expect(await completeJob(t.handle.db, { id: due.id, workerId: 'w' })).toBe(true);
+  });
+
+  it('keeps one pending job per key: scheduling again moves it, cancelling removes it', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const key = `purge-guild:${guildId}`;
+    const first = await scheduleJob(t.handle.db, {
+      kind: 'purge',
+      key,
+      guildId,
+      runAt: new Date(Date.now() + 1000),
+    });
+    const later = new Date(Date.now() + 30 * 86_400_000);
+    const second = await scheduleJob(t.handle.db, { kind: 'purge', key, guildId, runAt: later });
+    expect(second.id).toBe(first.id);
+    expect(second.runAt.getTime()).toBe(later.getTime());
+    expect(await cancelJob(t.handle.db, key)).toBe(true);
+    expect(await cancelJob(t.handle.db, key)).toBe(false);
+    const [row] = await t.handle.db.select().from(jobs).where(eq(jobs.id, first.id));
+    expect(row?.status).toBe('cancelled');
+  });
+
+  it('gives two workers claiming at once disjoint jobs', async () => {
+    const past = new Date(Date.now() - 1000);
+    for (let i = 0; i < 20; i++) await scheduleJob(t.handle.db, { kind: 'batch', runAt: past });
+    const [a, b] = [await t.connect(1), await t.connect(1)];
+    const [x, y] = await Promise.all([
+      claimJobs(a.db, { workerId: 'a', limit: 20, kinds: ['batch'] }),
+      claimJobs(b.db, { workerId: 'b', limit: 20, kinds: ['batch'] }),
+    ]);
+    const ids = [...x, ...y].map((j) => j.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(20);
+  });
+});

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTicket } from '../src/repositories/tickets.ts';
+import { boardColumns } from '../src/schema.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { seedGuild, snowflake } from './support.ts';
+
+describe('createTicket', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  it('gives 50 concurrent creations in one guild the numbers 1 to 50, once each', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const pool = await t.connect(10);
+    const created = await Promise.all(
+      Array.from({ length: 50 }, () => createTicket(pool.db, { guildId, openerId: snowflake() })),
+    );
+    const numbers = created.map((c) => c.ticket.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('numbers each guild on its own', async () => {
+    const a = await seedGuild(t.handle.db);
+    const b = await seedGuild(t.handle.db);
+    await createTicket(t.handle.db, { guildId: a, openerId: snowflake() });
+    await createTicket(t.handle.db, { guildId: a, openerId: snowflake() });
+    const first = await createTicket(t.handle.db, { guildId: b, openerId: snowflake() });
+    expect(first.ticket.number).toBe(1);
+  });
+
+  it('puts new tickets at the bottom of the first open column, in creation order', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const [closed, open] = await t.handle.db
+      .insert(boardColumns)
+      .values([
+        { guildId, name: 'Done', position: 'a0', lifecycle: 'closed' },
+        { guildId, name: 'New', position: 'a1', lifecycle: 'open' },
+      ])
+      .returning();
+    const first = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+    const second = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+    expect(first.ticket.columnId).toBe(open?.id);
+    expect(first.ticket.columnId).not.toBe(closed?.id);
+    expect(second.ticket.position > first.ticket.position).toBe(true);
+  });
+
+  it('records a ticket.created event with the next seq', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const { ticket, seq } = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+    const rows = await t.handle.query<{ kind: string; ticket_id: string; seq: string }>(
+      'select kind, ticket_id, seq::text from events where guild_id = $1',
+      [guildId],
+    );
+    expect(rows).toEqual([{ kind: 'ticket.created', ticket_id: ticket.id, seq: String(seq) }]);
+  });
+});

@@ -1,0 +1,219 @@
+import { z } from 'zod';
+
+/** Thrown when the environment is unusable; `message` has one line per bad variable. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17 to 20 digits)');
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+const postgresUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: 'must be a postgres:// or postgresql:// URL',
+});
+
+/** 32 bytes, given as 64 hex characters or base64. */
+const aesKey = z.string().transform((value, ctx) => {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value)
+    ? Buffer.from(value, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(value)
+      ? Buffer.from(value, 'base64')
+      : undefined;
+  if (bytes?.length !== 32) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)',
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const shardIds = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers, e.g. 0,1,2')
+  .transform((s) => s.split(',').map(Number));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z
+      .enum(['development', 'production', 'test'], {
+        error: 'must be development, production or test',
+      })
+      .default('development'),
+    PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535 (0: any free port)')
+      .max(65535, 'must be between 0 and 65535 (0: any free port)')
+      .default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PUBLIC_URL: httpUrl.optional(),
+    DATABASE_URL: postgresUrl.optional(),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    DISCORD_TOKEN: z
+      .string()
+      .regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, 'must be a bot token (three dot-separated parts)')
+      .optional(),
+    DISCORD_CLIENT_ID: snowflake.optional(),
+    DISCORD_CLIENT_SECRET: z.string().min(16, 'must be the OAuth2 client secret').optional(),
+    DISCORD_API_URL: httpUrl.optional(),
+    DISCORD_OAUTH_URL: httpUrl.optional(),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    ENCRYPTION_KEY: aesKey.optional(),
+    SENTRY_DSN: httpUrl.optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    SHARD_COUNT: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .optional(),
+    SHARD_IDS: shardIds.optional(),
+  })
+  .superRefine((env, ctx) => {
+    const discordVars = ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_CLIENT_SECRET'] as const;
+    const given = discordVars.filter((k) => env[k] !== undefined);
+    if (given.length > 0 && given.length < discordVars.length) {
+      for (const k of discordVars) {
+        if (env[k] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: `is required when ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set (set all three for real Discord, or none for the local emulator)`,
+          });
+        }
+      }
+    }
+    if (env.NODE_ENV === 'production') {
+      for (const k of ['SESSION_SECRET', 'ENCRYPTION_KEY', 'PUBLIC_URL'] as const) {
+        if (env[k] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [k], message: 'is required in production' });
+        }
+      }
+    }
+    if (env.SHARD_IDS && env.SHARD_COUNT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SHARD_COUNT'],
+        message: 'is required when SHARD_IDS is set',
+      });
+    }
+    if (env.SHARD_IDS && env.SHARD_COUNT !== undefined) {
+      const count = env.SHARD_COUNT;
+      if (env.SHARD_IDS.some((id) => id >= count)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SHARD_IDS'],
+          message: `must only name shards below SHARD_COUNT (${count})`,
+        });
+      }
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  /** Where users reach the dashboard; defaults to http://localhost:PORT. */
+  publicUrl: string;
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  dataDir: string;
+  /** `emulator` when no Discord credentials are configured: the offline demo. */
+  discord:
+    | { mode: 'emulator'; apiUrl?: string; oauthUrl?: string }
+    | {
+        mode: 'discord';
+        token: string;
+        clientId: string;
+        clientSecret: string;
+        apiUrl: string;
+        oauthUrl: string;
+      };
+  sessionSecret?: string;
+  encryptionKey?: Buffer;
+  sentryDsn?: string;
+  logLevel: Env['LOG_LEVEL'];
+  shards?: { count: number; ids: number[] };
+}
+
+/** Parses the process environment into a typed config, or throws ConfigError naming each bad variable. */
+export function loadConfig(raw: Record<string, string | undefined> = process.env): Config {
+  // An empty value (`FOO=` in a .env file) means "not set".
+  const cleaned = Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const missing = issue.code === 'invalid_type' && cleaned[name] === undefined;
+      return `${name} ${missing ? 'is required' : issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const env = parsed.data;
+  const discord: Config['discord'] =
+    env.DISCORD_TOKEN && env.DISCORD_CLIENT_ID && env.DISCORD_CLIENT_SECRET
+      ? {
+          mode: 'discord',
+          token: env.DISCORD_TOKEN,
+          clientId: env.DISCORD_CLIENT_ID,
+          clientSecret: env.DISCORD_CLIENT_SECRET,
+          apiUrl: env.DISCORD_API_URL ?? 'https://discord.com/api',
+          oauthUrl: env.DISCORD_OAUTH_URL ?? 'https://discord.com',
+        }
+      : {
+          mode: 'emulator',
+          ...(env.DISCORD_API_URL ? { apiUrl: env.DISCORD_API_URL } : {}),
+          ...(env.DISCORD_OAUTH_URL ? { oauthUrl: env.DISCORD_OAUTH_URL } : {}),
+        };
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    database: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL }
+      : { kind: 'pglite', dataDir: env.DATA_DIR },
+    dataDir: env.DATA_DIR,
+    discord,
+    ...(env.SESSION_SECRET ? { sessionSecret: env.SESSION_SECRET } : {}),
+    ...(env.ENCRYPTION_KEY ? { encryptionKey: env.ENCRYPTION_KEY } : {}),
+    ...(env.SENTRY_DSN ? { sentryDsn: env.SENTRY_DSN } : {}),
+    logLevel: env.LOG_LEVEL,
+    ...(env.SHARD_COUNT
+      ? {
+          shards: {
+            count: env.SHARD_COUNT,
+            ids: env.SHARD_IDS ?? Array.from({ length: env.SHARD_COUNT }, (_, i) => i),
+          },
+        }
+      : {}),
+  };
+}
+
+/** loadConfig for an entry point: on a bad environment, prints one line per problem and exits 1. */
+export function loadConfigOrExit(raw: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const p of error.problems) process.stderr.write(`Configuration error: ${p}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const discord = {
+  DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.fake-token-for-tests_only_0123456789',
+  DISCORD_CLIENT_ID: '123456789012345678',
+  DISCORD_CLIENT_SECRET: 'abcdefghijklmnopqrstuvwxyz012345',
+};
+const production = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://tickets.example.com',
+  SESSION_SECRET: 'x'.repeat(40),
+  ENCRYPTION_KEY: 'a'.repeat(64),
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected loadConfig to reject the environment');
+}
+
+describe('loadConfig', () => {
+  it('starts the offline demo on embedded PGlite when nothing is configured', () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: './.data' });
+    expect(config.discord.mode).toBe('emulator');
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it('uses Postgres and real Discord when their variables are set', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/app',
+      PORT: '8080',
+      ...discord,
+    });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/app' });
+    expect(config.discord).toMatchObject({
+      mode: 'discord',
+      clientId: discord.DISCORD_CLIENT_ID,
+      apiUrl: 'https://discord.com/api',
+    });
+    expect(config.publicUrl).toBe('http://localhost:8080');
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: ' ' }).database.kind).toBe('pglite');
+  });
+
+  it('names a malformed PORT', () => {
+    expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT must be a port number']);
+    expect(problemsOf({ PORT: '70000' })).toEqual([
+      'PORT must be between 0 and 65535 (0: any free port)',
+    ]);
+  });
+
+  it('names a DATABASE_URL that is not a postgres URL', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://localhost/db' })).toEqual([
+      'DATABASE_URL must be a postgres:// or postgresql:// URL',
+    ]);
+  });
+
+  it('names each Discord variable missing when only some are set', () => {
+    const problems = problemsOf({ DISCORD_TOKEN: discord.DISCORD_TOKEN });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^DISCORD_CLIENT_ID is required when DISCORD_TOKEN is set/);
+    expect(problems[1]).toMatch(/^DISCORD_CLIENT_SECRET is required when DISCORD_TOKEN is set/);
+  });
+
+  it('rejects a client id that is not a snowflake', () => {
+    expect(problemsOf({ ...discord, DISCORD_CLIENT_ID: 'my-app' })).toEqual([
+      'DISCORD_CLIENT_ID must be a Discord snowflake (17 to 20 digits)',
+    ]);
+  });
+
+  it('requires the session secret, encryption key and public URL in production', () => {
+    expect(problemsOf({ NODE_ENV: 'production' }).sort()).toEqual([
+      'ENCRYPTION_KEY is required in production',
+      'PUBLIC_URL is required in production',
+      'SESSION_SECRET is required in production',
+    ]);
+    expect(loadConfig(production).encryptionKey).toHaveLength(32);
+  });
+
+  it('rejects an encryption key that is not 32 bytes, without echoing it', () => {
+    const problems = problemsOf({ ...production, ENCRYPTION_KEY: 'hunter2' });
+    expect(problems).toEqual([
+      'ENCRYPTION_KEY must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)',
+    ]);
+    expect(problems.join()).not.toContain('hunter2');
+  });
+
+  it('accepts a base64 encryption key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ENCRYPTION_KEY: key }).encryptionKey?.equals(Buffer.alloc(32, 7))).toBe(
+      true,
+    );
+  });
+
+  it('rejects a short session secret and an unknown NODE_ENV together, one line each', () => {
+    expect(problemsOf({ SESSION_SECRET: 'short', NODE_ENV: 'staging' }).sort()).toEqual([
+      'NODE_ENV must be development, production or test',
+      'SESSION_SECRET must be at least 32 characters',
+    ]);
+  });
+
+  it('checks shard ids against the shard count', () => {
+    expect(problemsOf({ SHARD_IDS: '0,1' })).toEqual([
+      'SHARD_COUNT is required when SHARD_IDS is set',
+    ]);
+    expect(problemsOf({ SHARD_IDS: '0,4', SHARD_COUNT: '4' })).toEqual([
+      'SHARD_IDS must only name shards below SHARD_COUNT (4)',
+    ]);
+    expect(loadConfig({ SHARD_COUNT: '3' }).shards).toEqual({ count: 3, ids: [0, 1, 2] });
+  });
+});
