@@ -54,7 +54,7 @@ const envSchema = z
       .min(0, 'must be between 0 and 65535 (0: any free port)')
       .max(65535, 'must be between 0 and 65535 (0: any free port)')
       .default(3000),
-    HOST: z.string().min(1).default('127.0.0.1'),
+    HOST: z.string().min(1).optional(),
     PUBLIC_URL: httpUrl.optional(),
     DATABASE_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('./.data'),
@@ -183,7 +183,8 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
   return {
     env: env.NODE_ENV,
     port: env.PORT,
-    host: env.HOST,
+    // Containers (production) must listen on every interface; a dev machine only locally.
+    host: env.HOST ?? (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     database: env.DATABASE_URL
       ? { kind: 'postgres', url: env.DATABASE_URL }

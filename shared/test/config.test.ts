@@ -83,7 +83,10 @@ describe('loadConfig', () => {
       'PUBLIC_URL is required in production',
       'SESSION_SECRET is required in production',
     ]);
-    expect(loadConfig(production).encryptionKey).toHaveLength(32);
+    const config = loadConfig(production);
+    expect(config.encryptionKey).toHaveLength(32);
+    expect(config.host).toBe('0.0.0.0');
+    expect(loadConfig({}).host).toBe('127.0.0.1');
   });
 
   it('rejects an encryption key that is not 32 bytes, without echoing it', () => {
