@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
 import { migrateDatabase } from './migrate.ts';
 
@@ -77,5 +78,32 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await handle.close();
       await empty.drop();
     },
+  };
+}
+
+/**
+ * For a Vitest file or describe block: a fresh database before its tests and
+ * dropped after them. The returned object reads through to it once it exists.
+ */
+export function useTestDatabase(): Omit<TestDatabase, typeof Symbol.asyncDispose> {
+  let current: TestDatabase | undefined;
+  beforeAll(async () => {
+    current = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await current?.[Symbol.asyncDispose]();
+  });
+  const get = () => {
+    if (!current) throw new Error('the test database exists only inside tests and hooks');
+    return current;
+  };
+  return {
+    get handle() {
+      return get().handle;
+    },
+    get url() {
+      return get().url;
+    },
+    connect: (max) => get().connect(max),
   };
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresBus, publish } from '../src/bus.ts';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../src/testing.ts';
+import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 
 // PGlite is one embedded connection with no server backend to kill, so there
 // is nothing to reconnect; this suite needs a Postgres server.
@@ -13,13 +13,7 @@ if (testDatabaseKind !== 'postgres') {
 describe.runIf(testDatabaseKind === 'postgres')(
   'event bus on Postgres after a lost connection',
   () => {
-    let t: TestDatabase;
-    beforeAll(async () => {
-      t = await createTestDatabase();
-    });
-    afterAll(async () => {
-      await t[Symbol.asyncDispose]();
-    });
+    const t = useTestDatabase();
 
     it('reconnects, listens again and keeps receiving after pg_terminate_backend', async () => {
       const bus = createPostgresBus(t.url as string, {

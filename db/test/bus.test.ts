@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publish } from '../src/bus.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestDatabase } from '../src/testing.ts';
 
 /** Collects what a channel delivers and lets a test await the next one. */
 function inbox() {
@@ -27,13 +27,7 @@ function inbox() {
 }
 
 describe('event bus', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
+  const t = useTestDatabase();
 
   it('delivers what a transaction published once it commits, and nothing from one that rolled back', async () => {
     const box = inbox();

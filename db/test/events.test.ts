@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendEvent, listEventsAfter } from '../src/repositories/events.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild } from './support.ts';
 
 describe('appendEvent', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
+  const t = useTestDatabase();
 
   it('gives 500 concurrent appends in one guild seq 1..500 with no gap or repeat, and another guild its own', async () => {
     const a = await seedGuild(t.handle.db);

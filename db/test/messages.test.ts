@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { markMessageDeleted, upsertMessage } from '../src/repositories/messages.ts';
 import { createTicket } from '../src/repositories/tickets.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('message mirroring', () => {
-  let t: TestDatabase;
+  const t = useTestDatabase();
   let guildId: string;
   let ticketId: string;
 
   beforeAll(async () => {
-    t = await createTestDatabase();
     guildId = await seedGuild(t.handle.db);
     ticketId = (await createTicket(t.handle.db, { guildId, openerId: snowflake() })).ticket.id;
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
   });
 
   const eventsFor = async (messageId: string) =>

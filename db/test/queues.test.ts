@@ -1,16 +1,10 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../src/client.ts';
-import { cancelJob, claimJobs, completeJob, scheduleJob } from '../src/repositories/jobs.ts';
-import {
-  claimOutbox,
-  completeOutbox,
-  enqueueOutbox,
-  failOutbox,
-  retryOutbox,
-} from '../src/repositories/outbox.ts';
+import { cancelJob, jobQueue, scheduleJob } from '../src/repositories/jobs.ts';
+import { enqueueOutbox, outboxQueue } from '../src/repositories/outbox.ts';
 import { jobs, outbox } from '../src/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild } from './support.ts';
 
 /** Polls `claim` until it returns something or the deadline passes. */
@@ -24,14 +18,10 @@ async function claimWithin<T>(claim: () => Promise<T[]>, ms = 10_000): Promise<T
 }
 
 describe('outbox', () => {
-  let t: TestDatabase;
+  const t = useTestDatabase();
   let guildId: string;
   beforeAll(async () => {
-    t = await createTestDatabase();
     guildId = await seedGuild(t.handle.db);
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
   });
 
   const enqueue = (db: Executor, n: number) =>
@@ -49,11 +39,11 @@ describe('outbox', () => {
     const seen: number[] = [];
     const work = async (db: Executor, workerId: string) => {
       for (;;) {
-        const batch = await claimOutbox(db, { workerId, limit: 3 });
+        const batch = await outboxQueue.claim(db, { workerId, limit: 3 });
         if (batch.length === 0) return;
         for (const item of batch) {
           seen.push(item.id);
-          expect(await completeOutbox(db, { id: item.id, workerId })).toBe(true);
+          expect(await outboxQueue.complete(db, { id: item.id, workerId })).toBe(true);
         }
       }
     };
@@ -63,28 +53,32 @@ describe('outbox', () => {
 
   it('makes an item claimable again when its lease runs out, and refuses the late worker', async () => {
     const [id] = await enqueue(t.handle.db, 1);
-    const [first] = await claimOutbox(t.handle.db, { workerId: 'slow', leaseMs: 200 });
+    const [first] = await outboxQueue.claim(t.handle.db, { workerId: 'slow', leaseMs: 200 });
     expect(first?.id).toBe(id);
-    expect(await claimOutbox(t.handle.db, { workerId: 'other' })).toEqual([]);
-    const [again] = await claimWithin(() => claimOutbox(t.handle.db, { workerId: 'other' }));
+    expect(await outboxQueue.claim(t.handle.db, { workerId: 'other' })).toEqual([]);
+    const [again] = await claimWithin(() => outboxQueue.claim(t.handle.db, { workerId: 'other' }));
     expect(again?.id).toBe(id);
     expect(again?.attempts).toBe(2);
-    expect(await completeOutbox(t.handle.db, { id: id as number, workerId: 'slow' })).toBe(false);
-    expect(await completeOutbox(t.handle.db, { id: id as number, workerId: 'other' })).toBe(true);
+    expect(await outboxQueue.complete(t.handle.db, { id: id as number, workerId: 'slow' })).toBe(
+      false,
+    );
+    expect(await outboxQueue.complete(t.handle.db, { id: id as number, workerId: 'other' })).toBe(
+      true,
+    );
   });
 
   it('holds a retried item back until its delay has passed, and keeps a failure reason', async () => {
     const [id] = (await enqueue(t.handle.db, 1)) as [number];
-    await claimOutbox(t.handle.db, { workerId: 'w' });
-    await retryOutbox(t.handle.db, { id, workerId: 'w' }, 60_000, {
+    await outboxQueue.claim(t.handle.db, { workerId: 'w' });
+    await outboxQueue.retry(t.handle.db, { id, workerId: 'w' }, 60_000, {
       message: 'rate limited',
       status: 429,
     });
-    expect(await claimOutbox(t.handle.db, { workerId: 'w' })).toEqual([]);
+    expect(await outboxQueue.claim(t.handle.db, { workerId: 'w' })).toEqual([]);
 
     const [id2] = (await enqueue(t.handle.db, 1)) as [number];
-    await claimOutbox(t.handle.db, { workerId: 'w' });
-    await failOutbox(
+    await outboxQueue.claim(t.handle.db, { workerId: 'w' });
+    await outboxQueue.fail(
       t.handle.db,
       { id: id2, workerId: 'w' },
       { message: 'Missing Permissions', status: 403, code: 50013 },
@@ -106,20 +100,14 @@ describe('outbox', () => {
 });
 
 describe('jobs', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
+  const t = useTestDatabase();
 
   it('runs a job only once it is due', async () => {
     await scheduleJob(t.handle.db, { kind: 'later', runAt: new Date(Date.now() + 3_600_000) });
     const due = await scheduleJob(t.handle.db, { kind: 'now', runAt: new Date(Date.now() - 1000) });
-    const claimed = await claimJobs(t.handle.db, { workerId: 'w' });
+    const claimed = await jobQueue.claim(t.handle.db, { workerId: 'w' });
     expect(claimed.map((j) => j.id)).toEqual([due.id]);
-    expect(await completeJob(t.handle.db, { id: due.id, workerId: 'w' })).toBe(true);
+    expect(await jobQueue.complete(t.handle.db, { id: due.id, workerId: 'w' })).toBe(true);
   });
 
   it('keeps one pending job per key: scheduling again moves it, cancelling removes it', async () => {
@@ -146,8 +134,8 @@ describe('jobs', () => {
     for (let i = 0; i < 20; i++) await scheduleJob(t.handle.db, { kind: 'batch', runAt: past });
     const [a, b] = [await t.connect(1), await t.connect(1)];
     const [x, y] = await Promise.all([
-      claimJobs(a.db, { workerId: 'a', limit: 20, kinds: ['batch'] }),
-      claimJobs(b.db, { workerId: 'b', limit: 20, kinds: ['batch'] }),
+      jobQueue.claim(a.db, { workerId: 'a', limit: 20, kinds: ['batch'] }),
+      jobQueue.claim(b.db, { workerId: 'b', limit: 20, kinds: ['batch'] }),
     ]);
     const ids = [...x, ...y].map((j) => j.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTicket } from '../src/repositories/tickets.ts';
 import { boardColumns } from '../src/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('createTicket', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
+  const t = useTestDatabase();
 
   it('gives 50 concurrent creations in one guild the numbers 1 to 50, once each', async () => {
     const guildId = await seedGuild(t.handle.db);

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { migrateDatabase } from '@ticketflow/db/migrate';
 import { loadConfigOrExit } from '@ticketflow/shared/config';
@@ -10,7 +9,7 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
 function describeDatabase(): string {
-  if (config.database.kind === 'pglite') return `embedded PGlite in ${join(config.dataDir, 'db')}`;
+  if (config.database.kind === 'pglite') return `embedded PGlite in ${config.database.dataDir}`;
   const url = new URL(config.database.url);
   return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
 }
@@ -20,7 +19,7 @@ try {
   database = await openDatabase(
     config.database.kind === 'postgres'
       ? { kind: 'postgres', url: config.database.url }
-      : { kind: 'pglite', dataDir: join(config.dataDir, 'db') },
+      : { kind: 'pglite', dataDir: config.database.dataDir },
   );
   await migrateDatabase(database);
 } catch (error) {

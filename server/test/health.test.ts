@@ -1,18 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@ticketflow/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, useTestDatabase } from '@ticketflow/db/testing';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 
 describe('server skeleton', () => {
-  let t: TestDatabase;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
+  const t = useTestDatabase();
 
   it('answers /healthz with 200 while the database answers', async () => {
     const app = await buildApp({ database: t.handle });

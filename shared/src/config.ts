@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Thrown when the environment is unusable; `message` has one line per bad variable. */
@@ -129,6 +130,7 @@ export interface Config {
   host: string;
   /** Where users reach the dashboard; defaults to http://localhost:PORT. */
   publicUrl: string;
+  /** Postgres when DATABASE_URL is set, else embedded PGlite in DATA_DIR/db. */
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
   dataDir: string;
   /** `emulator` when no Discord credentials are configured: the offline demo. */
@@ -188,7 +190,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     database: env.DATABASE_URL
       ? { kind: 'postgres', url: env.DATABASE_URL }
-      : { kind: 'pglite', dataDir: env.DATA_DIR },
+      : { kind: 'pglite', dataDir: join(env.DATA_DIR, 'db') },
     dataDir: env.DATA_DIR,
     discord,
     ...(env.SESSION_SECRET ? { sessionSecret: env.SESSION_SECRET } : {}),

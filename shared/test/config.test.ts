@@ -26,7 +26,7 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('starts the offline demo on embedded PGlite when nothing is configured', () => {
     const config = loadConfig({});
-    expect(config.database).toEqual({ kind: 'pglite', dataDir: './.data' });
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: '.data/db' });
     expect(config.discord.mode).toBe('emulator');
     expect(config.port).toBe(3000);
     expect(config.publicUrl).toBe('http://localhost:3000');

@@ -1,15 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { channels, publish } from '../bus.ts';
 import type { Executor } from '../client.ts';
-import { jobs, type WorkError } from '../schema.ts';
-import {
-  type ClaimOptions,
-  claimDue,
-  completeClaimed,
-  failClaimed,
-  type Lease,
-  retryClaimed,
-} from './work-queue.ts';
+import { jobs } from '../schema.ts';
+import { workQueue } from './work-queue.ts';
 
 export interface JobInput {
   kind: string;
@@ -55,18 +48,5 @@ export async function cancelJob(db: Executor, key: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Claims due jobs for one worker (see claimDue). */
-export function claimJobs(db: Executor, options: ClaimOptions) {
-  return claimDue(db, jobs, options);
-}
-
-/** Marks a claimed jobs item done; false when its lease was lost. */
-export const completeJob = (db: Executor, lease: Lease) => completeClaimed(db, jobs, lease);
-
-/** Returns a claimed jobs item to the queue, due again after `delayMs`. */
-export const retryJob = (db: Executor, lease: Lease, delayMs: number, error: WorkError) =>
-  retryClaimed(db, jobs, lease, delayMs, error);
-
-/** Fails a claimed jobs item for good, keeping the reason. */
-export const failJob = (db: Executor, lease: Lease, error: WorkError) =>
-  failClaimed(db, jobs, lease, error);
+/** Claim, complete, retry and fail for the jobs (see work-queue.ts). */
+export const jobQueue = workQueue(jobs);

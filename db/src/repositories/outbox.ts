@@ -1,14 +1,7 @@
 import { channels, publish } from '../bus.ts';
-import type { Executor, Transaction } from '../client.ts';
-import { outbox, type WorkError } from '../schema.ts';
-import {
-  type ClaimOptions,
-  claimDue,
-  completeClaimed,
-  failClaimed,
-  type Lease,
-  retryClaimed,
-} from './work-queue.ts';
+import type { Transaction } from '../client.ts';
+import { outbox } from '../schema.ts';
+import { workQueue } from './work-queue.ts';
 
 export interface OutboxInput {
   guildId: string;
@@ -37,18 +30,5 @@ export async function enqueueOutbox(tx: Transaction, input: OutboxInput) {
   return item;
 }
 
-/** Claims due outbox items for one worker (see claimDue). */
-export function claimOutbox(db: Executor, options: ClaimOptions) {
-  return claimDue(db, outbox, options);
-}
-
-/** Marks a claimed outbox item done; false when its lease was lost. */
-export const completeOutbox = (db: Executor, lease: Lease) => completeClaimed(db, outbox, lease);
-
-/** Returns a claimed outbox item to the queue, due again after `delayMs`. */
-export const retryOutbox = (db: Executor, lease: Lease, delayMs: number, error: WorkError) =>
-  retryClaimed(db, outbox, lease, delayMs, error);
-
-/** Fails a claimed outbox item for good, keeping the reason. */
-export const failOutbox = (db: Executor, lease: Lease, error: WorkError) =>
-  failClaimed(db, outbox, lease, error);
+/** Claim, complete, retry and fail for the outbox (see work-queue.ts). */
+export const outboxQueue = workQueue(outbox);

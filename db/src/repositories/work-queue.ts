@@ -112,3 +112,18 @@ export async function failClaimed(db: Executor, table: QueueTable, lease: Lease,
     .returning({ id: t.id });
   return rows.length === 1;
 }
+
+/** The four queue operations bound to one table. */
+export function workQueue<T extends QueueTable>(table: T) {
+  return {
+    /** Claims due items for one worker (see claimDue). */
+    claim: (db: Executor, options: ClaimOptions) => claimDue(db, table, options),
+    /** Marks a claimed item done; false when its lease was lost. */
+    complete: (db: Executor, lease: Lease) => completeClaimed(db, table, lease),
+    /** Returns a claimed item to the queue, due again after `delayMs`. */
+    retry: (db: Executor, lease: Lease, delayMs: number, error: WorkError) =>
+      retryClaimed(db, table, lease, delayMs, error),
+    /** Fails a claimed item for good, keeping the reason. */
+    fail: (db: Executor, lease: Lease, error: WorkError) => failClaimed(db, table, lease, error),
+  };
+}
