@@ -1,0 +1,93 @@
+import { ChannelType } from 'discord-api-types/v10';
+import type { Emulator } from './emulator.ts';
+import { P } from './permissions.ts';
+
+/** What TicketFlow's bot needs in a guild, and nothing more. */
+export const BOT_PERMISSIONS =
+  P.ViewChannel |
+  P.ManageChannels |
+  P.ManageRoles |
+  P.SendMessages |
+  P.SendMessagesInThreads |
+  P.CreatePrivateThreads |
+  P.ManageThreads |
+  P.ReadMessageHistory |
+  P.ManageMessages |
+  P.EmbedLinks |
+  P.AttachFiles |
+  P.ManageWebhooks |
+  P.UseApplicationCommands;
+
+export interface DemoWorld {
+  application: { id: string; botToken: string; clientSecret: string; botUserId: string };
+  guildId: string;
+  users: Record<'owner' | 'admin' | 'support' | 'billing' | 'member' | 'member2', string>;
+  roles: Record<'admin' | 'support' | 'billing', string>;
+  channels: Record<'welcome' | 'panel' | 'ticketsCategory', string>;
+}
+
+/**
+ * The demo server: an owner, an admin, Support and Billing staff, two members,
+ * a channel for the ticket panel and a category for tickets, with the
+ * TicketFlow application installed.
+ */
+export function seedDemo(
+  emulator: Emulator,
+  options: { applicationName?: string; clientSecret?: string; redirectUris?: string[] } = {},
+): DemoWorld {
+  const { state } = emulator;
+  const app = state.createApplication({
+    name: options.applicationName ?? 'TicketFlow',
+    ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+    ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
+  });
+  const user = (username: string, globalName: string) =>
+    state.createUser({ username, globalName }).id;
+  const users = {
+    owner: user('olivia', 'Olivia (owner)'),
+    admin: user('adam', 'Adam (admin)'),
+    support: user('sam', 'Sam (support)'),
+    billing: user('bea', 'Bea (billing)'),
+    member: user('mia', 'Mia (member)'),
+    member2: user('max', 'Max (member)'),
+  };
+  const guild = state.createGuild({ name: 'TicketFlow Demo', ownerId: users.owner });
+  const roles = {
+    admin: state.createRole(guild.id, {
+      name: 'Admins',
+      permissions: P.Administrator,
+      color: 0xe74c3c,
+    }).id,
+    support: state.createRole(guild.id, { name: 'Support', permissions: 0n, color: 0x3498db }).id,
+    billing: state.createRole(guild.id, { name: 'Billing', permissions: 0n, color: 0x2ecc71 }).id,
+  };
+  state.addMember(guild.id, users.admin, [roles.admin]);
+  state.addMember(guild.id, users.support, [roles.support]);
+  state.addMember(guild.id, users.billing, [roles.billing]);
+  state.addMember(guild.id, users.member);
+  state.addMember(guild.id, users.member2);
+  const welcome = state.createChannel(guild.id, { name: 'welcome', topic: 'Say hello' });
+  const panel = state.createChannel(guild.id, {
+    name: 'open-a-ticket',
+    topic: 'Press a button to open a ticket',
+    // Members read the panel but do not chat there.
+    overwrites: [{ id: guild.id, type: 0, allow: 0n, deny: P.SendMessages }],
+  });
+  const ticketsCategory = state.createChannel(guild.id, {
+    name: 'Tickets',
+    type: ChannelType.GuildCategory,
+  });
+  state.addBot(guild.id, app.id, BOT_PERMISSIONS);
+  return {
+    application: {
+      id: app.id,
+      botToken: app.botToken,
+      clientSecret: app.clientSecret,
+      botUserId: app.botUserId,
+    },
+    guildId: guild.id,
+    users,
+    roles,
+    channels: { welcome: welcome.id, panel: panel.id, ticketsCategory: ticketsCategory.id },
+  };
+}
