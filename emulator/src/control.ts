@@ -379,16 +379,18 @@ export class Control {
   ) {
     const s = this.ctx.serializer;
     const guild = guildId ? this.state.guild(guildId) : undefined;
+    const put = (kind: string, key: string, value: unknown) => {
+      resolved[kind] = { ...resolved[kind], [key]: value };
+    };
     if (
       type === ApplicationCommandOptionType.User ||
       type === ApplicationCommandOptionType.Mentionable
     ) {
       const user = this.state.users.get(id);
       if (user) {
-        (resolved.users ??= {})[id] = s.user(user);
+        put('users', id, s.user(user));
         const member = guild?.members.get(id);
-        if (member)
-          (resolved.members ??= {})[id] = { ...s.member(member, false), permissions: '0' };
+        if (member) put('members', id, { ...s.member(member, false), permissions: '0' });
         return;
       }
     }
@@ -398,12 +400,12 @@ export class Control {
       guild
     ) {
       const role = guild.roles.get(id);
-      if (role) (resolved.roles ??= {})[id] = s.role(role);
+      if (role) put('roles', id, s.role(role));
       else throw new DiscordError(400, 50035, `Unknown role ${id}`);
     }
     if (type === ApplicationCommandOptionType.Channel) {
       const c = this.state.channel(id);
-      (resolved.channels ??= {})[id] = { id: c.id, name: c.name, type: c.type, permissions: '0' };
+      put('channels', id, { id: c.id, name: c.name, type: c.type, permissions: '0' });
     }
   }
 

@@ -64,8 +64,11 @@ export function invalidFormBody(problems: { path: (string | number)[]; message: 
       node[key] ??= {};
       node = node[key] as Record<string, unknown>;
     }
-    const list = (node._errors ??= []) as { code: string; message: string }[];
-    list.push({ code: 'BASE_TYPE_INVALID', message: p.message });
+    node._errors ??= [];
+    (node._errors as { code: string; message: string }[]).push({
+      code: 'BASE_TYPE_INVALID',
+      message: p.message,
+    });
   }
   return new DiscordError(
     400,

@@ -183,23 +183,19 @@ export function registerOAuth(app: FastifyInstance, ctx: EmulatorContext) {
           .send({ error: 'invalid_grant', error_description: 'Invalid "code" in request.' });
       }
       if (grant.redirectUri !== body.redirect_uri) {
-        return reply
-          .status(400)
-          .send({
-            error: 'invalid_grant',
-            error_description: 'Invalid "redirect_uri" in request.',
-          });
+        return reply.status(400).send({
+          error: 'invalid_grant',
+          error_description: 'Invalid "redirect_uri" in request.',
+        });
       }
       issued = oauth.issueToken(grant);
     } else {
       issued = oauth.refreshToken(body.refresh_token);
       if (!issued || issued.appId !== application.id) {
-        return reply
-          .status(400)
-          .send({
-            error: 'invalid_grant',
-            error_description: 'Invalid "refresh_token" in request.',
-          });
+        return reply.status(400).send({
+          error: 'invalid_grant',
+          error_description: 'Invalid "refresh_token" in request.',
+        });
       }
     }
     return reply.send({

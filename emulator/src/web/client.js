@@ -250,7 +250,7 @@ function showModal(interactionId, modal) {
   const fields = [];
   for (const row of modal.components) {
     const input = row.component ?? row.components?.[0];
-    if (!input || input.type !== 4) continue;
+    if (input?.type !== 4) continue;
     const id = `modal-${input.custom_id}`;
     const control =
       input.style === 2 ? el('textarea', { id, rows: 4 }) : el('input', { id, type: 'text' });
