@@ -66,18 +66,21 @@ export function seedDemo(
   state.addMember(guild.id, users.billing, [roles.billing]);
   state.addMember(guild.id, users.member);
   state.addMember(guild.id, users.member2);
+  const botRole = state.addBot(guild.id, app.id, BOT_PERMISSIONS);
   const welcome = state.createChannel(guild.id, { name: 'welcome', topic: 'Say hello' });
   const panel = state.createChannel(guild.id, {
     name: 'open-a-ticket',
     topic: 'Press a button to open a ticket',
-    // Members read the panel but do not chat there.
-    overwrites: [{ id: guild.id, type: 0, allow: 0n, deny: P.SendMessages }],
+    // Members read the panel but do not chat there; the bot posts it.
+    overwrites: [
+      { id: guild.id, type: 0, allow: 0n, deny: P.SendMessages },
+      { id: botRole.id, type: 0, allow: P.SendMessages, deny: 0n },
+    ],
   });
   const ticketsCategory = state.createChannel(guild.id, {
     name: 'Tickets',
     type: ChannelType.GuildCategory,
   });
-  state.addBot(guild.id, app.id, BOT_PERMISSIONS);
   return {
     application: {
       id: app.id,
