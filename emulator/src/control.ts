@@ -469,7 +469,7 @@ export class Control {
   }
 
   setRateLimit(limit: number, windowMs = 1000) {
-    this.ctx.limiter.options = { limit, windowMs };
+    this.ctx.limiter.configure({ limit, windowMs });
   }
 
   requests(filter: { method?: string; route?: string; since?: number } = {}) {

@@ -57,7 +57,12 @@ export class Emulator {
       baseUrl: () => this.url,
     };
     this.control = new Control(this.ctx);
-    this.http = Fastify({ logger: false, bodyLimit: 25 * 1024 * 1024 });
+    this.http = Fastify({
+      logger: false,
+      bodyLimit: 25 * 1024 * 1024,
+      // discord.js percent-encodes `@me`; Discord's router treats both the same.
+      rewriteUrl: (request) => (request.url ?? '/').replace(/%40me\b/gi, '@me'),
+    });
   }
 
   /** Starts the emulator; `port: 0` (the default) picks a free port. */

@@ -161,14 +161,8 @@ export class Serializer {
     const withContent = options.withContent ?? true;
     const author = m.webhook
       ? {
-          id: m.webhook.id,
-          username: m.webhook.username,
-          avatar: m.webhook.avatar,
+          ...this.user({ ...m.webhook, globalName: null, bot: true }),
           discriminator: '0000',
-          bot: true,
-          global_name: null,
-          public_flags: 0,
-          flags: 0,
         }
       : this.user(this.state.user(m.authorId));
     const guild = m.guildId ? this.state.guilds.get(m.guildId) : undefined;

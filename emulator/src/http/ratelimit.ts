@@ -17,9 +17,15 @@ interface Bucket {
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
-  options: RateLimitOptions;
+  private options: RateLimitOptions;
   constructor(options: RateLimitOptions) {
     this.options = options;
+  }
+
+  /** New limits apply at once: existing buckets are forgotten. */
+  configure(options: RateLimitOptions): void {
+    this.options = options;
+    this.buckets.clear();
   }
 
   /** Counts one call; returns the headers to send and whether it is over the limit. */

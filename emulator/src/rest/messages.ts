@@ -57,6 +57,39 @@ export type MessageBody = z.output<typeof messageBodySchema>;
 
 const EPHEMERAL = 1 << 6;
 
+type Json = Record<string, unknown>;
+
+/** Embeds as Discord stores them: `type: 'rich'`, every field with `inline`. */
+function normalizeEmbeds(embeds: Json[]): MessageRecord['embeds'] {
+  return embeds.map((e) => ({
+    type: 'rich',
+    ...e,
+    ...(Array.isArray(e.fields)
+      ? { fields: (e.fields as Json[]).map((f) => ({ inline: false, ...f })) }
+      : {}),
+  })) as unknown as MessageRecord['embeds'];
+}
+
+/**
+ * Components as Discord stores them: every component gets a numeric `id`
+ * (depth-first from 1 unless given) and select menus their value bounds.
+ */
+function normalizeComponents(rows: Json[]): MessageRecord['components'] {
+  let next = 1;
+  const visit = (c: Json): Json => {
+    const id = typeof c.id === 'number' ? c.id : next;
+    next = Math.max(next, id) + 1;
+    const out: Json = { ...c, id };
+    if (Array.isArray(c.components)) out.components = (c.components as Json[]).map(visit);
+    if (c.type === 3 || (typeof c.type === 'number' && c.type >= 5 && c.type <= 8)) {
+      out.min_values ??= 1;
+      out.max_values ??= 1;
+    }
+    return out;
+  };
+  return rows.map(visit) as unknown as MessageRecord['components'];
+}
+
 /** Validates a create body into the state's input; empty messages are refused as Discord does. */
 export function messageInput(
   body: unknown,
@@ -65,8 +98,8 @@ export function messageInput(
 ): MessageInput & { enforceNonce: boolean } {
   const parsed = parse(messageBodySchema, body);
   const content = parsed.content ?? '';
-  const embeds = (parsed.embeds ?? []) as MessageRecord['embeds'];
-  const components = (parsed.components ?? []) as unknown as MessageRecord['components'];
+  const embeds = normalizeEmbeds(parsed.embeds ?? []);
+  const components = normalizeComponents(parsed.components ?? []);
   if (!content && embeds.length === 0 && components.length === 0 && files.length === 0) {
     throw new DiscordError(
       400,
@@ -92,10 +125,9 @@ export function messagePatch(body: unknown, files: AttachmentRecord[]) {
   const patch: Partial<Pick<MessageRecord, 'content' | 'embeds' | 'components' | 'attachments'>> =
     {};
   if (parsed.content !== undefined) patch.content = parsed.content ?? '';
-  if (parsed.embeds !== undefined) patch.embeds = (parsed.embeds ?? []) as MessageRecord['embeds'];
-  if (parsed.components !== undefined) {
-    patch.components = (parsed.components ?? []) as unknown as MessageRecord['components'];
-  }
+  if (parsed.embeds !== undefined) patch.embeds = normalizeEmbeds(parsed.embeds ?? []);
+  if (parsed.components !== undefined)
+    patch.components = normalizeComponents(parsed.components ?? []);
   if (files.length > 0) patch.attachments = files;
   return patch;
 }

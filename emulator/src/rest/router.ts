@@ -158,7 +158,8 @@ export class Router {
     const fault = this.ctx.faults.match(method, route, path);
     if (fault?.kind === 'reset') {
       entry.fault = 'reset';
-      request.raw.socket.destroy();
+      // A TCP reset, as a dropped connection looks to the client (ECONNRESET).
+      request.raw.socket.resetAndDestroy();
       return reply.hijack();
     }
     if (fault?.kind === 'slow') {
@@ -173,7 +174,7 @@ export class Router {
       const global = fault?.kind === 'rate_limit' && fault.global;
       entry.fault = fault ? 'rate_limit' : undefined;
       entry.status = 429;
-      reply.header('retry-after', String(Math.ceil(retryAfter)));
+      reply.header('retry-after', retryAfter.toFixed(3));
       reply.header('x-ratelimit-scope', global ? 'global' : 'user');
       if (global) reply.header('x-ratelimit-global', 'true');
       return reply.status(429).send({
