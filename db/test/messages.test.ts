@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { markMessageDeleted, upsertMessage } from '../src/repositories/messages.ts';
+import {
+  findPendingReply,
+  markMessageDeleted,
+  markReplyFailed,
+  queueReply,
+  upsertMessage,
+} from '../src/repositories/messages.ts';
 import { createTicket } from '../src/repositories/tickets.ts';
 import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
@@ -77,8 +83,8 @@ describe('message mirroring', () => {
     const id = snowflake();
     const base = { id, guildId, ticketId, content: 'to delete', createdAt: new Date() };
     await upsertMessage(t.handle.db, base);
-    expect((await markMessageDeleted(t.handle.db, id)).changed).toBe(true);
-    expect((await markMessageDeleted(t.handle.db, id)).changed).toBe(false);
+    expect((await markMessageDeleted(t.handle.db, { id, guildId, ticketId })).changed).toBe(true);
+    expect((await markMessageDeleted(t.handle.db, { id, guildId, ticketId })).changed).toBe(false);
     await upsertMessage(t.handle.db, { ...base, content: 'zombie', editedAt: new Date() });
     const [row] = await rowOf(id);
     expect(row?.deleted_at).toBeInstanceOf(Date);
@@ -110,5 +116,89 @@ describe('message mirroring', () => {
       [ticket.id],
     );
     expect(row?.last).toBe(newer);
+  });
+});
+
+describe('out-of-order deletes and dashboard replies', () => {
+  const t = useTestDatabase();
+  let guildId: string;
+  let ticketId: string;
+  beforeAll(async () => {
+    guildId = await seedGuild(t.handle.db);
+    ticketId = (await createTicket(t.handle.db, { guildId, openerId: snowflake() })).ticket.id;
+  });
+
+  it('keeps a message deleted when its delete arrives before its create', async () => {
+    const id = snowflake();
+    expect((await markMessageDeleted(t.handle.db, { id, guildId, ticketId })).changed).toBe(true);
+    expect(
+      await upsertMessage(t.handle.db, {
+        id,
+        guildId,
+        ticketId,
+        content: 'late create',
+        createdAt: new Date(),
+      }),
+    ).toEqual({
+      changed: false,
+    });
+    const [row] = await t.handle.query<{ content: string; deleted: boolean }>(
+      'select content, deleted_at is not null as deleted from messages where id = $1',
+      [id],
+    );
+    expect(row).toEqual({ content: '', deleted: true });
+  });
+
+  it('completes a pending reply when Discord echoes its nonce, without a second row', async () => {
+    const { message, outboxItem } = await queueReply(t.handle.db, {
+      guildId,
+      ticketId,
+      channelId: snowflake(),
+      authorId: snowflake(),
+      authorName: 'Sam',
+      content: 'We are on it',
+    });
+    expect(message).toMatchObject({ delivery: 'pending', source: 'dashboard', nonce: message.id });
+    expect(outboxItem).toMatchObject({ kind: 'reply', ticketId, payload: { nonce: message.id } });
+
+    const discordId = snowflake();
+    const echo = {
+      id: discordId,
+      guildId,
+      ticketId,
+      content: '**Sam:** We are on it',
+      createdAt: new Date(),
+      nonce: message.id,
+    };
+    const [a, b] = await Promise.all([
+      upsertMessage(t.handle.db, echo),
+      upsertMessage(t.handle.db, echo),
+    ]);
+    expect([a.changed, b.changed].sort()).toEqual([false, true]);
+    const rows = await t.handle.query<{ id: string; delivery: string }>(
+      'select id::text, delivery from messages where nonce = $1',
+      [message.id],
+    );
+    expect(rows).toEqual([{ id: discordId, delivery: 'delivered' }]);
+    expect(await findPendingReply(t.handle.db, message.id)).toMatchObject({ id: discordId });
+  });
+
+  it('marks a refused reply failed with its reason, once', async () => {
+    const { message } = await queueReply(t.handle.db, {
+      guildId,
+      ticketId,
+      channelId: snowflake(),
+      authorId: snowflake(),
+      authorName: 'Sam',
+      content: 'nope',
+    });
+    const error = { message: 'Missing Permissions', status: 403, code: 50013 };
+    expect(await markReplyFailed(t.handle.db, message.id, error)).toBe(true);
+    expect(await markReplyFailed(t.handle.db, message.id, error)).toBe(false);
+    const [event] = await t.handle.query<{ data: { error: { code: number } } }>(
+      `select data from events where kind = 'message.failed' and data->>'messageId' = $1`,
+      [message.id],
+    );
+    expect(event?.data.error.code).toBe(50013);
   });
 });

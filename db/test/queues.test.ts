@@ -1,8 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../src/client.ts';
+import { markGuildLeft, upsertGuild } from '../src/repositories/guilds.ts';
 import { cancelJob, jobQueue, scheduleJob } from '../src/repositories/jobs.ts';
 import { enqueueOutbox, outboxQueue } from '../src/repositories/outbox.ts';
+import { createTicket } from '../src/repositories/tickets.ts';
 import { jobs, outbox } from '../src/schema.ts';
 import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild } from './support.ts';
@@ -140,5 +142,60 @@ describe('jobs', () => {
     const ids = [...x, ...y].map((j) => j.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(20);
+  });
+});
+
+describe('outbox order per ticket', () => {
+  const t = useTestDatabase();
+
+  it("hands out one ticket's items one at a time, oldest first, and other tickets' in parallel", async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const a = (await createTicket(t.handle.db, { guildId, openerId: '1' })).ticket.id;
+    const b = (await createTicket(t.handle.db, { guildId, openerId: '2' })).ticket.id;
+    const ids = await t.handle.db.transaction(async (tx) => {
+      const out: number[] = [];
+      for (const ticketId of [a, a, b, a])
+        out.push((await enqueueOutbox(tx, { guildId, ticketId, kind: 'reply' })).id);
+      return out;
+    });
+    const first = await outboxQueue.claim(t.handle.db, { workerId: 'w', limit: 10 });
+    expect(first.map((i) => i.id)).toEqual([ids[0], ids[2]]);
+    // The first of ticket A fails and is retried later: A's next item waits behind it.
+    await outboxQueue.retry(t.handle.db, { id: ids[0] as number, workerId: 'w' }, 0, {
+      message: '500',
+    });
+    await outboxQueue.complete(t.handle.db, { id: ids[2] as number, workerId: 'w' });
+    expect((await outboxQueue.claim(t.handle.db, { workerId: 'w' })).map((i) => i.id)).toEqual([
+      ids[0],
+    ]);
+    await outboxQueue.complete(t.handle.db, { id: ids[0] as number, workerId: 'w' });
+    expect((await outboxQueue.claim(t.handle.db, { workerId: 'w' })).map((i) => i.id)).toEqual([
+      ids[1],
+    ]);
+  });
+});
+
+describe('a guild the bot leaves', () => {
+  const t = useTestDatabase();
+
+  it('schedules the erasure 30 days out, and coming back calls it off', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const at = new Date('2026-11-01T00:00:00Z');
+    const left = await markGuildLeft(t.handle.db, guildId, at);
+    expect(left?.guild.leftAt?.toISOString()).toBe(at.toISOString());
+    expect(left?.job).toMatchObject({ kind: 'purge-guild', status: 'pending', guildId });
+    expect(left?.job.runAt.toISOString()).toBe('2026-12-01T00:00:00.000Z');
+
+    await upsertGuild(t.handle.db, { id: guildId, name: 'Back again', ownerId: '1' });
+    const [job] = await t.handle.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.id, left?.job.id as number));
+    expect(job?.status).toBe('cancelled');
+    const [guild] = await t.handle.query<{ left_at: Date | null }>(
+      'select left_at from guilds where id = $1',
+      [guildId],
+    );
+    expect(guild?.left_at).toBeNull();
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createTicket } from '../src/repositories/tickets.ts';
+import {
+  closeTicket,
+  createTicket,
+  findTicketByChannel,
+  listOpenTicketChannels,
+} from '../src/repositories/tickets.ts';
 import { boardColumns } from '../src/schema.ts';
 import { useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
@@ -50,5 +55,43 @@ describe('createTicket', () => {
       [guildId],
     );
     expect(rows).toEqual([{ kind: 'ticket.created', ticket_id: ticket.id, seq: String(seq) }]);
+  });
+});
+
+describe('closing and finding tickets', () => {
+  const t = useTestDatabase();
+
+  it('closes a ticket into the first closed column, once', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const [, done] = await t.handle.db
+      .insert(boardColumns)
+      .values([
+        { guildId, name: 'New', position: 'a0', lifecycle: 'open' },
+        { guildId, name: 'Done', position: 'a1', lifecycle: 'closed' },
+      ])
+      .returning();
+    const channelId = snowflake();
+    const { ticket } = await createTicket(t.handle.db, {
+      guildId,
+      openerId: snowflake(),
+      channelId,
+    });
+    expect((await findTicketByChannel(t.handle.db, channelId))?.id).toBe(ticket.id);
+    expect((await listOpenTicketChannels(t.handle.db, [guildId])).map((r) => r.id)).toEqual([
+      ticket.id,
+    ]);
+
+    const closed = await closeTicket(t.handle.db, {
+      ticketId: ticket.id,
+      reason: 'channel deleted',
+    });
+    expect(closed?.ticket).toMatchObject({
+      status: 'closed',
+      columnId: done?.id,
+      closeReason: 'channel deleted',
+      version: 2,
+    });
+    expect(await closeTicket(t.handle.db, { ticketId: ticket.id })).toBeUndefined();
+    expect(await listOpenTicketChannels(t.handle.db, [guildId])).toEqual([]);
   });
 });

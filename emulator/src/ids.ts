@@ -1,30 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-/** Discord's epoch (2015-01-01T00:00:00Z), the zero of every snowflake's timestamp. */
-export const DISCORD_EPOCH = 1_420_070_400_000n;
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
 
-let lastMs = 0n;
-let increment = 0n;
-
-/** A snowflake minted now: milliseconds since Discord's epoch << 22, then worker, process and increment. */
-export function snowflake(at: number = Date.now()): string {
-  let ms = BigInt(at) - DISCORD_EPOCH;
-  if (ms < lastMs) ms = lastMs;
-  if (ms === lastMs) {
-    increment = (increment + 1n) & 0xfffn;
-    // 4096 ids in one millisecond: borrow the next one so ids stay unique and increasing.
-    if (increment === 0n) ms += 1n;
-  } else {
-    increment = 0n;
-  }
-  lastMs = ms;
-  return ((ms << 22n) | (1n << 17n) | (1n << 12n) | increment).toString();
-}
-
-/** When a snowflake was minted. */
-export function snowflakeTime(id: string): Date {
-  return new Date(Number((BigInt(id) >> 22n) + DISCORD_EPOCH));
-}
+/** A snowflake minted now (worker 2: the emulator's ids never collide with TicketFlow's own). */
+export const snowflake = (at?: number): string => mintSnowflake(at, 2n);
 
 export function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');

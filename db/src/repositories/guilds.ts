@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
 import { guildSequences, guilds, users } from '../schema.ts';
+import { cancelJob, scheduleJob } from './jobs.ts';
 
 export interface GuildInput {
   id: string;
@@ -28,6 +29,8 @@ export async function upsertGuild(db: Executor, input: GuildInput) {
       })
       .returning();
     await tx.insert(guildSequences).values({ guildId: input.id }).onConflictDoNothing();
+    // Back within 30 days of leaving: the scheduled erasure is called off.
+    await cancelJob(tx, purgeKey(input.id));
     if (!guild) throw new Error('upsert returned no guild row');
     return guild;
   });
@@ -58,4 +61,31 @@ export async function upsertUser(db: Executor, input: UserInput) {
     .returning();
   if (!user) throw new Error('upsert returned no user row');
   return user;
+}
+
+/** How long a server's data stays after the bot leaves, unless it is added back. */
+export const GUILD_RETENTION_AFTER_LEAVE_MS = 30 * 24 * 60 * 60 * 1000;
+
+const purgeKey = (guildId: string) => `purge-guild:${guildId}`;
+
+/**
+ * The bot left or was removed: collection stops (the bot ignores the guild's
+ * events) and the erasure of its data is scheduled 30 days out.
+ */
+export async function markGuildLeft(db: Executor, guildId: string, at: Date = new Date()) {
+  return db.transaction(async (tx) => {
+    const [guild] = await tx
+      .update(guilds)
+      .set({ leftAt: at })
+      .where(eq(guilds.id, guildId))
+      .returning();
+    if (!guild) return undefined;
+    const job = await scheduleJob(tx, {
+      kind: 'purge-guild',
+      key: purgeKey(guildId),
+      guildId,
+      runAt: new Date(at.getTime() + GUILD_RETENTION_AFTER_LEAVE_MS),
+    });
+    return { guild, job };
+  });
 }

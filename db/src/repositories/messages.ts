@@ -1,7 +1,9 @@
+import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
-import { messages, tickets } from '../schema.ts';
+import type { Executor, Transaction } from '../client.ts';
+import { messages, tickets, type WorkError } from '../schema.ts';
 import { appendEvent } from './events.ts';
+import { enqueueOutbox } from './outbox.ts';
 
 type MessageRow = typeof messages.$inferInsert;
 
@@ -19,17 +21,72 @@ export interface MessageInput {
   createdAt: Date;
   /** Set for an edit; an older edit never overwrites a newer one. */
   editedAt?: Date | null;
+  /** The `nonce` Discord echoes back: matches a dashboard reply still pending under our own id. */
+  nonce?: string | null;
 }
 
 export type UpsertResult = { changed: false } | { changed: true; created: boolean; seq: number };
 
+/** Moves the ticket's "newest message" pointer forward (never back). */
+async function touchTicket(tx: Transaction, ticketId: string, messageId: string, at: Date) {
+  await tx
+    .update(tickets)
+    .set({ lastMessageId: messageId, lastMessageAt: at })
+    .where(
+      and(
+        eq(tickets.id, ticketId),
+        sql`(${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId})`,
+      ),
+    );
+}
+
+/**
+ * The gateway echo (or the REST answer) of a reply we posted: the pending row
+ * takes Discord's id and becomes delivered. Returns undefined when no pending
+ * row has this nonce.
+ */
+async function confirmByNonce(
+  tx: Transaction,
+  input: MessageInput,
+): Promise<UpsertResult | undefined> {
+  if (!input.nonce) return undefined;
+  const [pending] = await tx
+    .select({ id: messages.id, delivery: messages.delivery })
+    .from(messages)
+    .where(and(eq(messages.nonce, input.nonce), eq(messages.ticketId, input.ticketId)))
+    .for('update');
+  if (!pending) return undefined;
+  if (pending.id === input.id && pending.delivery === 'delivered') return { changed: false };
+  await tx
+    .update(messages)
+    .set({
+      id: input.id,
+      delivery: 'delivered',
+      channelId: input.channelId ?? null,
+      createdAt: input.createdAt,
+    })
+    .where(eq(messages.nonce, input.nonce));
+  await touchTicket(tx, input.ticketId, input.id, input.createdAt);
+  const seq = await appendEvent(tx, {
+    guildId: input.guildId,
+    ticketId: input.ticketId,
+    kind: 'message.delivered',
+    actorId: input.authorId ?? null,
+    data: { messageId: input.id, pendingId: pending.id },
+  });
+  return { changed: true, created: false, seq };
+}
+
 /**
  * Stores a message create or edit keyed by its snowflake. Replays and
  * out-of-date edits change nothing and append no event; a deleted message is
- * never brought back by a late create or edit.
+ * never brought back by a late create or edit; the echo of a dashboard reply
+ * completes the pending row instead of adding a second one.
  */
 export async function upsertMessage(db: Executor, input: MessageInput): Promise<UpsertResult> {
   return db.transaction(async (tx) => {
+    const confirmed = await confirmByNonce(tx, input);
+    if (confirmed) return confirmed;
     const values = {
       id: input.id,
       guildId: input.guildId,
@@ -63,17 +120,7 @@ export async function upsertMessage(db: Executor, input: MessageInput): Promise<
       .returning({ inserted: sql<boolean>`(xmax = 0)` });
     if (!row) return { changed: false };
 
-    if (row.inserted) {
-      await tx
-        .update(tickets)
-        .set({ lastMessageId: input.id, lastMessageAt: input.createdAt })
-        .where(
-          and(
-            eq(tickets.id, input.ticketId),
-            sql`(${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${input.id})`,
-          ),
-        );
-    }
+    if (row.inserted) await touchTicket(tx, input.ticketId, input.id, input.createdAt);
     const seq = await appendEvent(tx, {
       guildId: input.guildId,
       ticketId: input.ticketId,
@@ -85,25 +132,125 @@ export async function upsertMessage(db: Executor, input: MessageInput): Promise<
   });
 }
 
-/** Marks a message deleted (its row stays for the event trail); a repeat changes nothing. */
+export interface DeleteTarget {
+  id: string;
+  guildId: string;
+  ticketId: string;
+  channelId?: string | null;
+}
+
+/**
+ * Marks a message deleted; its row stays as a tombstone. A delete that arrives
+ * before its create leaves a tombstone, so the late create cannot bring it back.
+ * A repeat changes nothing.
+ */
 export async function markMessageDeleted(
   db: Executor,
-  id: string,
+  target: DeleteTarget,
   deletedAt: Date = new Date(),
 ): Promise<{ changed: false } | { changed: true; seq: number }> {
   return db.transaction(async (tx) => {
     const [row] = await tx
-      .update(messages)
-      .set({ deletedAt })
-      .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+      .insert(messages)
+      .values({
+        id: target.id,
+        guildId: target.guildId,
+        ticketId: target.ticketId,
+        channelId: target.channelId ?? null,
+        content: '',
+        createdAt: snowflakeTime(target.id),
+        deletedAt,
+      })
+      .onConflictDoUpdate({
+        target: messages.id,
+        set: { deletedAt },
+        setWhere: isNull(messages.deletedAt),
+      })
       .returning({ guildId: messages.guildId, ticketId: messages.ticketId });
     if (!row) return { changed: false };
     const seq = await appendEvent(tx, {
       guildId: row.guildId,
       ticketId: row.ticketId,
       kind: 'message.deleted',
-      data: { messageId: id },
+      data: { messageId: target.id },
     });
     return { changed: true, seq };
+  });
+}
+
+export interface ReplyInput {
+  guildId: string;
+  ticketId: string;
+  channelId: string;
+  authorId: string;
+  /** How the reply is signed in Discord (the staff member's display name). */
+  authorName: string;
+  content: string;
+}
+
+/**
+ * A staff reply from the dashboard: a pending message (shown at once), the
+ * outbox item that posts it, and the event, all in one transaction. The
+ * message's id doubles as the Discord `nonce`, so a retried post is made once
+ * and its echo completes this row.
+ */
+export async function queueReply(db: Executor, input: ReplyInput) {
+  return db.transaction(async (tx) => {
+    const id = mintSnowflake();
+    const [message] = await tx
+      .insert(messages)
+      .values({
+        id,
+        guildId: input.guildId,
+        ticketId: input.ticketId,
+        channelId: input.channelId,
+        authorId: input.authorId,
+        content: input.content,
+        source: 'dashboard',
+        nonce: id,
+        delivery: 'pending',
+        createdAt: snowflakeTime(id),
+      })
+      .returning();
+    if (!message) throw new Error('reply insert returned nothing');
+    const outboxItem = await enqueueOutbox(tx, {
+      guildId: input.guildId,
+      ticketId: input.ticketId,
+      kind: 'reply',
+      payload: { nonce: id, channelId: input.channelId, authorName: input.authorName },
+    });
+    const seq = await appendEvent(tx, {
+      guildId: input.guildId,
+      ticketId: input.ticketId,
+      kind: 'message.created',
+      actorId: input.authorId,
+      data: { messageId: id, pending: true },
+    });
+    return { message, outboxItem, seq };
+  });
+}
+
+/** The reply behind an outbox item, if it is still waiting to be posted. */
+export async function findPendingReply(db: Executor, nonce: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.nonce, nonce));
+  return row;
+}
+
+/** Discord refused a reply for good: the dashboard shows it as failed, with the reason. */
+export async function markReplyFailed(db: Executor, nonce: string, error: WorkError) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(messages)
+      .set({ delivery: 'failed' })
+      .where(and(eq(messages.nonce, nonce), eq(messages.delivery, 'pending')))
+      .returning({ id: messages.id, guildId: messages.guildId, ticketId: messages.ticketId });
+    if (!row) return false;
+    await appendEvent(tx, {
+      guildId: row.guildId,
+      ticketId: row.ticketId,
+      kind: 'message.failed',
+      data: { messageId: row.id, error: { ...error } },
+    });
+    return true;
   });
 }

@@ -30,5 +30,5 @@ export async function enqueueOutbox(tx: Transaction, input: OutboxInput) {
   return item;
 }
 
-/** Claim, complete, retry and fail for the outbox (see work-queue.ts). */
-export const outboxQueue = workQueue(outbox);
+/** Claim, complete, retry and fail for the outbox, one item at a time per ticket (see work-queue.ts). */
+export const outboxQueue = workQueue(outbox, true);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { generateKeyBetween } from 'fractional-indexing';
 import type { Executor } from '../client.ts';
 import { boardColumns, guildSequences, type ticketPriority, tickets } from '../schema.ts';
@@ -75,6 +75,91 @@ export async function createTicket(db: Executor, input: TicketInput) {
       kind: 'ticket.created',
       actorId: input.actorId ?? input.openerId,
       data: { number: ticket.number },
+    });
+    return { ticket, seq };
+  });
+}
+
+/** The ticket whose Discord channel (or thread) this is, if any. */
+export async function findTicketByChannel(db: Executor, channelId: string) {
+  const [ticket] = await db.select().from(tickets).where(eq(tickets.channelId, channelId));
+  return ticket;
+}
+
+/** Open tickets that have a channel, with the newest stored message id: what backfill reads from. */
+export async function listOpenTicketChannels(db: Executor, guildIds?: string[]) {
+  const rows = await db
+    .select({
+      id: tickets.id,
+      guildId: tickets.guildId,
+      channelId: tickets.channelId,
+      lastMessageId: tickets.lastMessageId,
+    })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.status, 'open'),
+        isNotNull(tickets.channelId),
+        guildIds ? inArray(tickets.guildId, guildIds) : undefined,
+      ),
+    );
+  return rows as { id: string; guildId: string; channelId: string; lastMessageId: string | null }[];
+}
+
+export interface CloseInput {
+  ticketId: string;
+  closedBy?: string | null;
+  reason?: string | null;
+}
+
+/**
+ * Closes an open ticket (moving it to the guild's first closed column, if it
+ * has one) and appends `ticket.closed`. Closing a closed ticket changes nothing.
+ */
+export async function closeTicket(db: Executor, input: CloseInput) {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ guildId: tickets.guildId, columnId: tickets.columnId })
+      .from(tickets)
+      .where(and(eq(tickets.id, input.ticketId), eq(tickets.status, 'open')))
+      .for('update');
+    if (!current) return undefined;
+    const [closedColumn] = await tx
+      .select({ id: boardColumns.id })
+      .from(boardColumns)
+      .where(and(eq(boardColumns.guildId, current.guildId), eq(boardColumns.lifecycle, 'closed')))
+      .orderBy(asc(boardColumns.position))
+      .limit(1);
+    let position: string | undefined;
+    if (closedColumn) {
+      const [last] = await tx
+        .select({ position: tickets.position })
+        .from(tickets)
+        .where(eq(tickets.columnId, closedColumn.id))
+        .orderBy(desc(tickets.position))
+        .limit(1);
+      position = generateKeyBetween(last?.position ?? null, null);
+    }
+    const [ticket] = await tx
+      .update(tickets)
+      .set({
+        status: 'closed',
+        closedAt: sql`now()`,
+        closedBy: input.closedBy ?? null,
+        closeReason: input.reason ?? null,
+        version: sql`${tickets.version} + 1`,
+        updatedAt: sql`now()`,
+        ...(closedColumn && position ? { columnId: closedColumn.id, position } : {}),
+      })
+      .where(eq(tickets.id, input.ticketId))
+      .returning();
+    if (!ticket) return undefined;
+    const seq = await appendEvent(tx, {
+      guildId: ticket.guildId,
+      ticketId: ticket.id,
+      kind: 'ticket.closed',
+      actorId: input.closedBy ?? null,
+      data: { reason: input.reason ?? null },
     });
     return { ticket, seq };
   });

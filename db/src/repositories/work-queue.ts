@@ -1,6 +1,6 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
-import type { jobs, outbox, WorkError } from '../schema.ts';
+import { type jobs, outbox, type WorkError } from '../schema.ts';
 
 /**
  * Claim / complete / retry / fail, shared by the outbox and the jobs table:
@@ -30,13 +30,23 @@ export async function claimDue<T extends QueueTable>(
   db: Executor,
   table: T,
   options: ClaimOptions,
+  inOrderPerTicket = false,
 ): Promise<T['$inferSelect'][]> {
   // The two tables share these columns; one concrete type keeps Drizzle's inference simple.
   const t = table as typeof jobs;
-  const due = or(
+  const ready = or(
     and(eq(t.status, 'pending'), lte(t.runAt, sql`now()`)),
     and(eq(t.status, 'running'), lt(t.lockedUntil, sql`now()`)),
   );
+  // One ticket's items run one at a time, oldest first: a reply never overtakes an earlier one.
+  const due = inOrderPerTicket
+    ? and(
+        ready,
+        sql`not exists (select 1 from ${outbox} as earlier
+          where earlier.ticket_id = ${outbox.ticketId} and earlier.id < ${outbox.id}
+          and earlier.status in ('pending', 'running'))`,
+      )
+    : ready;
   const candidates = db
     .select({ id: t.id })
     .from(t)
@@ -114,10 +124,10 @@ export async function failClaimed(db: Executor, table: QueueTable, lease: Lease,
 }
 
 /** The four queue operations bound to one table. */
-export function workQueue<T extends QueueTable>(table: T) {
+export function workQueue<T extends QueueTable>(table: T, inOrderPerTicket = false) {
   return {
     /** Claims due items for one worker (see claimDue). */
-    claim: (db: Executor, options: ClaimOptions) => claimDue(db, table, options),
+    claim: (db: Executor, options: ClaimOptions) => claimDue(db, table, options, inOrderPerTicket),
     /** Marks a claimed item done; false when its lease was lost. */
     complete: (db: Executor, lease: Lease) => completeClaimed(db, table, lease),
     /** Returns a claimed item to the queue, due again after `delayMs`. */
