@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+import type { DatabaseHandle } from '@ticketflow/db/client';
+import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
+import type { Logger } from 'pino';
+import { backfill } from './backfill.ts';
+import { handleGuildEvent } from './guild-events.ts';
+import { Mirror } from './mirror.ts';
+import { type OutboxAction, OutboxWorker } from './outbox-worker.ts';
+import { TicketDirectory } from './tickets-by-channel.ts';
+
+export interface BotOptions {
+  database: DatabaseHandle;
+  token: string;
+  /** discord.js `rest.api`, e.g. the emulator's `http://127.0.0.1:4100/api`. */
+  apiUrl?: string;
+  log: Logger;
+  shards?: { count: number; ids: number[] };
+  outbox?: { pollMs?: number; baseDelayMs?: number; actions?: Record<string, OutboxAction> };
+}
+
+export interface Bot {
+  client: Client<true>;
+  mirror: Mirror;
+  outbox: OutboxWorker;
+  /** Resolves with the last backfill's counts once it has run. */
+  lastBackfill(): Promise<Awaited<ReturnType<typeof backfill>>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Discord side of TicketFlow: logs in, mirrors ticket channels from raw
+ * gateway packets, backfills on every (re)connect, records guild joins and
+ * leaves, and delivers the outbox.
+ */
+export async function startBot(options: BotOptions): Promise<Bot> {
+  const { database, log } = options;
+  const client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+    ],
+    // Messages are read from raw packets and stored in Postgres, so discord.js keeps none;
+    // members and users only for the bot itself.
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      PresenceManager: 0,
+      ReactionManager: 0,
+      ReactionUserManager: 0,
+      GuildEmojiManager: 0,
+      GuildStickerManager: 0,
+      VoiceStateManager: 0,
+      GuildInviteManager: 0,
+      StageInstanceManager: 0,
+      GuildScheduledEventManager: 0,
+      GuildBanManager: 0,
+      AutoModerationRuleManager: 0,
+      ThreadMemberManager: 0,
+      GuildMemberManager: {
+        maxSize: 0,
+        keepOverLimit: (member) => member.id === member.client.user.id,
+      },
+      UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
+    }),
+    ...(options.shards ? { shards: options.shards.ids, shardCount: options.shards.count } : {}),
+    rest: options.apiUrl ? { api: options.apiUrl } : {},
+  });
+  const tickets = new TicketDirectory(database.db);
+  const mirror = new Mirror(database.db, tickets, log);
+  const outbox = new OutboxWorker({
+    db: database.db,
+    bus: database.bus,
+    rest: client.rest,
+    log,
+    workerId: `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    ...options.outbox,
+  });
+
+  client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
+    void handleGuildEvent(database.db, log, packet.t, packet.d);
+    void mirror.handle(packet.t, packet.d);
+  });
+  client.on(Events.Error, (error) => log.error({ err: error }, 'discord.js error'));
+
+  let backfilled: Promise<Awaited<ReturnType<typeof backfill>>> | null = null;
+  const catchUp = (shardId: number) => {
+    const guildIds = client.guilds.cache.filter((g) => g.shardId === shardId).map((g) => g.id);
+    backfilled = backfill({ db: database.db, rest: client.rest, mirror, log, guildIds });
+    backfilled.then(
+      (r) => log.info({ shardId, ...r }, 'backfill done'),
+      (error: unknown) => log.error({ err: error, shardId }, 'backfill failed'),
+    );
+  };
+  client.on(Events.ShardReady, (shardId) => catchUp(shardId));
+  client.on(Events.ShardResume, (shardId) => catchUp(shardId));
+
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once(Events.ClientReady, () => resolve());
+    client.once(Events.Error, reject);
+  });
+  await client.login(options.token);
+  await ready;
+  await outbox.start();
+
+  return {
+    client: client as Client<true>,
+    mirror,
+    outbox,
+    lastBackfill: async () => {
+      while (!backfilled) await new Promise((r) => setTimeout(r, 10));
+      return backfilled;
+    },
+    async stop() {
+      await outbox.stop();
+      await client.destroy();
+      await mirror.idle();
+    },
+  };
+}

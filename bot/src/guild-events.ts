@@ -1,0 +1,39 @@
+import type { Executor } from '@ticketflow/db/client';
+import { markGuildLeft, upsertGuild } from '@ticketflow/db/repositories/guilds';
+import type { Logger } from 'pino';
+import { guildCreatePayload, guildDeletePayload } from './payloads.ts';
+
+/**
+ * Joining (or re-joining) a guild stores it and calls off a scheduled
+ * erasure; being removed from one marks it left and schedules the erasure of
+ * its data 30 days later. An outage (`unavailable: true`) is neither.
+ */
+export async function handleGuildEvent(
+  db: Executor,
+  log: Logger,
+  t: string | null | undefined,
+  d: unknown,
+) {
+  try {
+    if (t === 'GUILD_CREATE') {
+      const guild = guildCreatePayload.safeParse(d);
+      if (!guild.success || guild.data.unavailable) return;
+      await upsertGuild(db, {
+        id: guild.data.id,
+        name: guild.data.name,
+        icon: guild.data.icon ?? null,
+        ownerId: guild.data.owner_id,
+      });
+    } else if (t === 'GUILD_DELETE') {
+      const guild = guildDeletePayload.safeParse(d);
+      if (!guild.success || guild.data.unavailable) return;
+      await markGuildLeft(db, guild.data.id);
+      log.info(
+        { guildId: guild.data.id },
+        'removed from a guild: its data will be erased in 30 days',
+      );
+    }
+  } catch (error) {
+    log.error({ err: error, event: t }, 'failed to record a guild change');
+  }
+}

@@ -1,0 +1,175 @@
+import type { Executor } from '@ticketflow/db/client';
+import { upsertUser } from '@ticketflow/db/repositories/guilds';
+import { markMessageDeleted, upsertMessage } from '@ticketflow/db/repositories/messages';
+import { closeTicket } from '@ticketflow/db/repositories/tickets';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import {
+  channelDeletePayload,
+  type MessagePayload,
+  messageBulkDeletePayload,
+  messageDeletePayload,
+  messagePayload,
+} from './payloads.ts';
+import { SerialQueue } from './serial-queue.ts';
+import type { TicketDirectory, TicketRef } from './tickets-by-channel.ts';
+
+export const CHANNEL_DELETED_REASON = 'The ticket channel was deleted in Discord';
+
+/**
+ * Mirrors ticket-channel messages into the database from raw gateway
+ * packets: creates and edits are idempotent upserts, deletes leave
+ * tombstones, and a deleted ticket channel closes its ticket. Packets of one
+ * channel are stored in order; a replayed or duplicated packet changes nothing.
+ */
+export class Mirror {
+  private readonly queue = new SerialQueue();
+  private readonly recentUsers = new Map<string, string>();
+  private readonly db: Executor;
+  private readonly tickets: TicketDirectory;
+  private readonly log: Logger;
+
+  constructor(db: Executor, tickets: TicketDirectory, log: Logger) {
+    this.db = db;
+    this.tickets = tickets;
+    this.log = log;
+  }
+
+  private held: { t: string; d: unknown }[] | null = null;
+
+  /**
+   * Holds incoming packets (in arrival order) until the returned release is
+   * called. Backfill uses it: each channel's catch-up is queued before any
+   * live packet of that channel, so messages are stored in order.
+   */
+  hold(): () => void {
+    this.held ??= [];
+    return () => {
+      const held = this.held ?? [];
+      this.held = null;
+      for (const packet of held) void this.handle(packet.t, packet.d);
+    };
+  }
+
+  /** Runs a task in a channel's queue, after what is queued there and before what comes next. */
+  runInChannel(channelId: string, task: () => Promise<void>): Promise<void> {
+    return this.queue.run(channelId, task);
+  }
+
+  /** Handles one dispatch; resolves when it is stored (or ignored). */
+  handle(t: string | null | undefined, d: unknown): Promise<void> {
+    if (this.held && t) {
+      this.held.push({ t, d });
+      return Promise.resolve();
+    }
+    switch (t) {
+      case 'MESSAGE_CREATE':
+      case 'MESSAGE_UPDATE':
+        return this.parsed(t, messagePayload, d, (m) =>
+          this.inTicket(m.channel_id, (ref) => this.store(ref, m)),
+        );
+      case 'MESSAGE_DELETE':
+        return this.parsed(t, messageDeletePayload, d, (m) =>
+          this.inTicket(m.channel_id, (ref) => this.remove(ref, m.channel_id, [m.id])),
+        );
+      case 'MESSAGE_DELETE_BULK':
+        return this.parsed(t, messageBulkDeletePayload, d, (m) =>
+          this.inTicket(m.channel_id, (ref) => this.remove(ref, m.channel_id, m.ids)),
+        );
+      case 'CHANNEL_DELETE':
+      case 'THREAD_DELETE':
+        return this.parsed(t, channelDeletePayload, d, (c) =>
+          this.inTicket(c.id, (ref) => this.channelGone(ref, c.id)),
+        );
+      default:
+        return Promise.resolve();
+    }
+  }
+
+  /** Resolves when every packet handled so far is stored. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private parsed<S extends z.ZodType>(
+    t: string,
+    schema: S,
+    d: unknown,
+    then: (value: z.output<S>) => Promise<void>,
+  ) {
+    const result = schema.safeParse(d);
+    if (!result.success) {
+      this.log.warn(
+        { event: t, issues: result.error.issues.slice(0, 5) },
+        'ignored a malformed gateway packet',
+      );
+      return Promise.resolve();
+    }
+    return then(result.data);
+  }
+
+  private inTicket(channelId: string, task: (ref: TicketRef) => Promise<void>): Promise<void> {
+    return this.queue.run(channelId, async () => {
+      try {
+        const ref = await this.tickets.lookup(channelId);
+        if (ref) await task(ref);
+      } catch (error) {
+        // Logged and left for backfill, which re-reads the channel from the last stored id.
+        this.log.error({ err: error, channelId }, 'failed to mirror a gateway event');
+      }
+    });
+  }
+
+  /** Stores a message (and its author's id, names and avatar, which the privacy policy lists). */
+  async store(ref: TicketRef, m: MessagePayload): Promise<void> {
+    const author = m.author;
+    const fingerprint = `${author.username}|${author.global_name ?? ''}|${author.avatar ?? ''}`;
+    if (!m.webhook_id && this.recentUsers.get(author.id) !== fingerprint) {
+      await upsertUser(this.db, {
+        id: author.id,
+        username: author.username,
+        globalName: author.global_name ?? null,
+        avatar: author.avatar ?? null,
+      });
+      if (this.recentUsers.size > 50_000) this.recentUsers.clear();
+      this.recentUsers.set(author.id, fingerprint);
+    }
+    await upsertMessage(this.db, toMessageInput(ref, m));
+  }
+
+  private async remove(ref: TicketRef, channelId: string, ids: string[]) {
+    for (const id of ids) await markMessageDeleted(this.db, { id, channelId, ...ref });
+  }
+
+  private async channelGone(ref: TicketRef, channelId: string) {
+    await closeTicket(this.db, { ticketId: ref.ticketId, reason: CHANNEL_DELETED_REASON });
+    this.tickets.forget(channelId);
+  }
+}
+
+/** A Discord message payload as the repository's input. */
+export function toMessageInput(ref: TicketRef, m: MessagePayload) {
+  return {
+    id: m.id,
+    guildId: ref.guildId,
+    ticketId: ref.ticketId,
+    channelId: m.channel_id,
+    authorId: m.webhook_id ?? m.author.id,
+    content: m.content,
+    attachments: m.attachments.map((a) => ({
+      id: a.id,
+      filename: a.filename,
+      size: a.size,
+      url: a.url,
+      ...(a.content_type ? { contentType: a.content_type } : {}),
+    })),
+    embeds: m.embeds.map((e) => ({
+      ...(e.title ? { title: e.title } : {}),
+      ...(e.description ? { description: e.description } : {}),
+      ...(e.url ? { url: e.url } : {}),
+    })),
+    createdAt: new Date(m.timestamp),
+    editedAt: m.edited_timestamp ? new Date(m.edited_timestamp) : null,
+    nonce: m.nonce === undefined || m.nonce === null ? null : String(m.nonce),
+  };
+}

@@ -1,0 +1,69 @@
+import type { DatabaseHandle } from '@ticketflow/db/client';
+import { upsertGuild } from '@ticketflow/db/repositories/guilds';
+import { createTicket } from '@ticketflow/db/repositories/tickets';
+import { Emulator } from '@ticketflow/emulator/emulator';
+import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
+import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
+
+export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** For a test file: the demo world on an emulator, closed at the end. */
+export function useEmulator() {
+  const box = {} as { emulator: Emulator; world: DemoWorld };
+  beforeAll(async () => {
+    box.emulator = await Emulator.start();
+    box.world = seedDemo(box.emulator);
+  });
+  afterAll(async () => {
+    await box.emulator?.close();
+  });
+  return box;
+}
+
+/**
+ * A ticket the way the bot opens one: a private channel in the emulator for
+ * the opener, staff and the bot, and its row in the database.
+ */
+export async function openTicketChannel(
+  emulator: Emulator,
+  world: DemoWorld,
+  database: DatabaseHandle,
+  name: string,
+  openerId = world.users.member,
+) {
+  const guild = emulator.state.guild(world.guildId);
+  await upsertGuild(database.db, { id: guild.id, name: guild.name, ownerId: guild.ownerId });
+  const channel = emulator.control.createChannel(world.guildId, {
+    name,
+    parentId: world.channels.ticketsCategory,
+    overwrites: [
+      { id: world.guildId, type: 0, allow: 0n, deny: 1024n },
+      { id: openerId, type: 1, allow: 1024n | 2048n | 65536n, deny: 0n },
+      { id: world.roles.support, type: 0, allow: 1024n | 2048n | 65536n, deny: 0n },
+      { id: world.application.botUserId, type: 1, allow: 1024n | 2048n | 65536n, deny: 0n },
+    ],
+  });
+  const { ticket } = await createTicket(database.db, {
+    guildId: world.guildId,
+    openerId,
+    channelId: channel.id,
+  });
+  return { channel, ticket };
+}
+
+/** Polls until `check` is truthy or the deadline passes. */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
