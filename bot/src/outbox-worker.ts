@@ -55,7 +55,7 @@ export const replyAction: OutboxAction = async (item, { db, rest }) => {
   if (!payload.success) throw new PermanentError({ message: 'malformed reply payload' });
   const pending = await findPendingReply(db, payload.data.nonce);
   // Already delivered (its echo came first), failed, or erased since: nothing to do.
-  if (!pending || pending.delivery !== 'pending') return;
+  if (pending?.delivery !== 'pending') return;
   const posted = await rest.post(Routes.channelMessages(payload.data.channelId), {
     body: {
       content: formatReply(payload.data.authorName, pending.content),
