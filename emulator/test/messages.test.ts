@@ -82,6 +82,8 @@ describe('messages both ways with the real discord.js client', () => {
     expect([...older.values()].map((m) => m.content)).toEqual(
       Array.from({ length: 10 }, (_, i) => `m${19 - i}`),
     );
+    const fromStart = await text.messages.fetch({ limit: 3, after: '0', cache: false });
+    expect([...fromStart.values()].map((m) => m.content).sort()).toEqual(['m0', 'm1', 'm2']);
     const after = await text.messages.fetch({ limit: 5, after: ids[3], cache: false });
     expect([...after.values()].map((m) => m.content).sort()).toEqual([
       'm4',

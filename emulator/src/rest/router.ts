@@ -55,7 +55,7 @@ export function parse<T extends ZodType>(schema: T, value: unknown): z.output<T>
   );
 }
 
-export const snowflakeString = z.string().regex(/^\d{15,21}$/, 'Value "is not snowflake."');
+export const snowflakeString = z.string().regex(/^\d{1,20}$/, 'Value "is not snowflake."');
 
 function callerFor(ctx: EmulatorContext, header: string | undefined): Caller {
   const none: Caller = { kind: 'none', app: null, userId: null, scopes: [] };
