@@ -52,7 +52,7 @@ describe.runIf(testDatabaseKind === 'postgres')('a bot killed mid-conversation',
   }
 
   it('stores all 200 messages exactly once after a restart, and closes the ticket whose channel was deleted meanwhile', async () => {
-    const tickets = [];
+    const tickets: Awaited<ReturnType<typeof openTicketChannel>>[] = [];
     for (let i = 0; i < 10; i++)
       tickets.push(await openTicketChannel(t.emulator, t.world, db.handle, `kill-${i}`));
     const doomed = await openTicketChannel(t.emulator, t.world, db.handle, 'kill-doomed');
