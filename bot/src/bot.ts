@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
 import { handleGuildEvent } from './guild-events.ts';
 import { Mirror } from './mirror.ts';
-import { type OutboxAction, OutboxWorker } from './outbox-worker.ts';
+import { createOutboxWorker, type OutboxAction } from './outbox-worker.ts';
+import type { QueueWorker } from './queue-worker.ts';
 import { TicketDirectory } from './tickets-by-channel.ts';
 
 export interface BotOptions {
@@ -21,7 +22,7 @@ export interface BotOptions {
 export interface Bot {
   client: Client<true>;
   mirror: Mirror;
-  outbox: OutboxWorker;
+  outbox: QueueWorker<{ id: number; kind: string; attempts: number }>;
   /** Resolves with the last backfill's counts once it has run. */
   lastBackfill(): Promise<Awaited<ReturnType<typeof backfill>>>;
   stop(): Promise<void>;
@@ -68,7 +69,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   const tickets = new TicketDirectory(database.db);
   const mirror = new Mirror(database.db, tickets, log);
-  const outbox = new OutboxWorker({
+  const outbox = createOutboxWorker({
     db: database.db,
     bus: database.bus,
     rest: client.rest,

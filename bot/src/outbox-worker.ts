@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { toMessageInput } from './mirror.ts';
 import { messagePayload } from './payloads.ts';
+import { QueueWorker } from './queue-worker.ts';
 
 type OutboxItem = typeof outbox.$inferSelect;
 
@@ -108,7 +109,6 @@ export interface OutboxWorkerOptions extends ActionContext {
   actions?: Record<string, OutboxAction>;
   /** Items worked on at once (different tickets; one ticket's run in order). */
   concurrency?: number;
-  /** Safety net when a notification is missed. */
   pollMs?: number;
   leaseMs?: number;
   maxAttempts?: number;
@@ -116,91 +116,47 @@ export interface OutboxWorkerOptions extends ActionContext {
   maxDelayMs?: number;
 }
 
+/** Backoff before attempt n+1: exponential, capped, with jitter; never sooner than Discord asked. */
+export function retryDelay(attempts: number, base: number, max: number, atLeast = 0): number {
+  const backoff = Math.min(max, base * 2 ** Math.max(0, attempts - 1));
+  return Math.max(atLeast, backoff / 2 + Math.random() * (backoff / 2));
+}
+
 /**
- * Delivers what the dashboard asked of Discord. Woken by the outbox
- * notification, and by a slow poll in case one was missed; items are claimed
- * with SKIP LOCKED so any number of bot processes can share the work.
+ * Delivers what the dashboard asked of Discord: 429s wait (discord.js honours
+ * `retry_after`), 5xx and network errors back off and retry up to a limit, 4xx
+ * fail with Discord's code and message kept for the dashboard.
  */
-export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'actions'>> & {
-    actions: Record<string, OutboxAction>;
+export function createOutboxWorker(options: OutboxWorkerOptions) {
+  const o = {
+    concurrency: 8,
+    pollMs: 5_000,
+    leaseMs: 60_000,
+    maxAttempts: 8,
+    baseDelayMs: 500,
+    maxDelayMs: 60_000,
+    actions: defaultActions,
+    ...options,
   };
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => Promise<void>) | undefined;
-  private inFlight = new Set<number>();
-
-  constructor(options: OutboxWorkerOptions) {
-    this.o = {
-      concurrency: 8,
-      pollMs: 5_000,
-      leaseMs: 60_000,
-      maxAttempts: 8,
-      baseDelayMs: 500,
-      maxDelayMs: 60_000,
-      actions: defaultActions,
-      ...options,
-    } as OutboxWorker['o'];
-  }
-
-  async start(): Promise<void> {
-    this.unsubscribe = await this.o.bus.subscribe(channels.outbox, () => this.wake());
-    this.o.bus.onReconnect(() => this.wake());
-    this.timer = setInterval(() => this.wake(), this.o.pollMs);
-    this.timer.unref();
-    this.wake();
-  }
-
-  /** Runs the claim loop now (or once more after the current pass). */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      }
-    });
-  }
-
-  /** Resolves when no pass is running (for tests and shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    while (!this.stopped) {
-      let items: OutboxItem[];
-      try {
-        items = await outboxQueue.claim(this.o.db, {
-          workerId: this.o.workerId,
-          limit: this.o.concurrency,
-          leaseMs: this.o.leaseMs,
-        });
-      } catch (error) {
-        this.o.log.error({ err: error }, 'outbox: claiming failed; will try again');
+  return new QueueWorker<OutboxItem>({
+    name: 'outbox',
+    bus: o.bus,
+    channel: channels.outbox,
+    log: o.log,
+    concurrency: o.concurrency,
+    pollMs: o.pollMs,
+    claim: (limit) => outboxQueue.claim(o.db, { workerId: o.workerId, limit, leaseMs: o.leaseMs }),
+    perform: async (item) => {
+      const action = o.actions[item.kind];
+      if (!action) throw new PermanentError({ message: `unknown outbox action ${item.kind}` });
+      await action(item, o);
+    },
+    settle: async (item, error) => {
+      const lease = { id: item.id, workerId: o.workerId };
+      if (error === undefined) {
+        await outboxQueue.complete(o.db, lease);
         return;
       }
-      if (items.length === 0) return;
-      await Promise.all(items.map((item) => this.perform(item)));
-    }
-  }
-
-  private async perform(item: OutboxItem): Promise<void> {
-    const lease = { id: item.id, workerId: this.o.workerId };
-    this.inFlight.add(item.id);
-    try {
-      const action = this.o.actions[item.kind];
-      if (!action) throw new PermanentError({ message: `unknown outbox action ${item.kind}` });
-      await action(item, this.o);
-      await outboxQueue.complete(this.o.db, lease);
-    } catch (error) {
       const verdict = classify(error);
       const log = {
         outboxId: item.id,
@@ -208,32 +164,16 @@ export class OutboxWorker {
         attempts: item.attempts,
         ...verdict.detail,
       };
-      if (verdict.retry && item.attempts < this.o.maxAttempts) {
-        const backoff = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (item.attempts - 1));
-        const delay = Math.max(
-          verdict.retryAfterMs ?? 0,
-          backoff / 2 + Math.random() * (backoff / 2),
-        );
-        this.o.log.warn(log, 'outbox: will retry');
-        await outboxQueue.retry(this.o.db, lease, delay, verdict.detail).catch(() => {});
-      } else {
-        this.o.log.error(log, 'outbox: failed for good');
-        await outboxQueue.fail(this.o.db, lease, verdict.detail).catch(() => {});
-        if (item.kind === 'reply') {
-          const nonce = (item.payload as { nonce?: string }).nonce;
-          if (nonce) await markReplyFailed(this.o.db, nonce, verdict.detail).catch(() => {});
-        }
+      if (verdict.retry && item.attempts < o.maxAttempts) {
+        o.log.warn(log, 'outbox: will retry');
+        const delay = retryDelay(item.attempts, o.baseDelayMs, o.maxDelayMs, verdict.retryAfterMs);
+        await outboxQueue.retry(o.db, lease, delay, verdict.detail);
+        return;
       }
-    } finally {
-      this.inFlight.delete(item.id);
-    }
-  }
-
-  /** Stops claiming, lets the current items finish, and stops listening. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.idle();
-    await this.unsubscribe?.();
-  }
+      o.log.error(log, 'outbox: failed for good');
+      await outboxQueue.fail(o.db, lease, verdict.detail);
+      const nonce = item.kind === 'reply' ? (item.payload as { nonce?: string }).nonce : undefined;
+      if (nonce) await markReplyFailed(o.db, nonce, verdict.detail);
+    },
+  });
 }

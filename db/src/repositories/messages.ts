@@ -254,3 +254,40 @@ export async function markReplyFailed(db: Executor, nonce: string, error: WorkEr
     return true;
   });
 }
+
+/** A staff-only note on a ticket: stored and shown on the dashboard, never posted in Discord. */
+export async function addNote(
+  db: Executor,
+  input: {
+    guildId: string;
+    ticketId: string;
+    authorId: string;
+    content: string;
+    source?: 'discord' | 'dashboard';
+  },
+) {
+  return db.transaction(async (tx) => {
+    const id = mintSnowflake();
+    const [note] = await tx
+      .insert(messages)
+      .values({
+        id,
+        guildId: input.guildId,
+        ticketId: input.ticketId,
+        authorId: input.authorId,
+        content: input.content,
+        internal: true,
+        source: input.source ?? 'discord',
+        createdAt: snowflakeTime(id),
+      })
+      .returning();
+    const seq = await appendEvent(tx, {
+      guildId: input.guildId,
+      ticketId: input.ticketId,
+      kind: 'note.created',
+      actorId: input.authorId,
+      data: { messageId: id },
+    });
+    return { note, seq };
+  });
+}

@@ -164,3 +164,97 @@ export async function closeTicket(db: Executor, input: CloseInput) {
     return { ticket, seq };
   });
 }
+
+/** What a member's next ticket in a category is checked against: how many are open, when the last was opened. */
+export async function openerHistory(
+  db: Executor,
+  guildId: string,
+  categoryId: string,
+  openerId: string,
+) {
+  const [row] = await db
+    .select({
+      open: sql<number>`count(*) filter (where ${tickets.status} = 'open')::int`,
+      last: sql<Date | null>`max(${tickets.createdAt})`,
+    })
+    .from(tickets)
+    .where(
+      and(
+        eq(tickets.guildId, guildId),
+        eq(tickets.categoryId, categoryId),
+        eq(tickets.openerId, openerId),
+      ),
+    );
+  return { openCount: row?.open ?? 0, lastOpenedAt: row?.last ? new Date(row.last) : null };
+}
+
+export interface TicketChange {
+  assigneeId?: string | null;
+  priority?: (typeof ticketPriority.enumValues)[number];
+  labels?: string[];
+  topic?: string | null;
+  categoryId?: string | null;
+  channelId?: string | null;
+}
+
+/**
+ * Changes a ticket's fields and appends one event naming what changed. With
+ * `expectedVersion`, a ticket changed by someone else meanwhile is left alone
+ * (returns `{ conflict: true }`).
+ */
+export async function updateTicket(
+  db: Executor,
+  ticketId: string,
+  change: TicketChange,
+  options: { actorId?: string | null; kind?: string; expectedVersion?: number } = {},
+) {
+  return db.transaction(async (tx) => {
+    const [ticket] = await tx
+      .update(tickets)
+      .set({ ...change, version: sql`${tickets.version} + 1`, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(tickets.id, ticketId),
+          options.expectedVersion === undefined
+            ? undefined
+            : eq(tickets.version, options.expectedVersion),
+        ),
+      )
+      .returning();
+    if (!ticket) return { conflict: true as const };
+    const seq = await appendEvent(tx, {
+      guildId: ticket.guildId,
+      ticketId,
+      kind: options.kind ?? 'ticket.updated',
+      actorId: options.actorId ?? null,
+      data: { ...change },
+    });
+    return { conflict: false as const, ticket, seq };
+  });
+}
+
+/** Opens a closed ticket again (its channel must still exist). */
+export async function reopenTicket(db: Executor, ticketId: string, actorId: string | null) {
+  return db.transaction(async (tx) => {
+    const [ticket] = await tx
+      .update(tickets)
+      .set({
+        status: 'open',
+        closedAt: null,
+        closedBy: null,
+        closeReason: null,
+        version: sql`${tickets.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(tickets.id, ticketId), eq(tickets.status, 'closed')))
+      .returning();
+    if (!ticket) return undefined;
+    const seq = await appendEvent(tx, {
+      guildId: ticket.guildId,
+      ticketId,
+      kind: 'ticket.reopened',
+      actorId,
+    });
+    return { ticket, seq };
+  });
+}
