@@ -3,7 +3,10 @@ import type { DatabaseHandle } from '@ticketflow/db/client';
 import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
+import { commandDefinitions } from './commands.ts';
 import { handleGuildEvent } from './guild-events.ts';
+import { registerInteractions } from './interactions.ts';
+import { createJobWorker, type JobHandler } from './jobs-worker.ts';
 import { Mirror } from './mirror.ts';
 import { createOutboxWorker, type OutboxAction } from './outbox-worker.ts';
 import type { QueueWorker } from './queue-worker.ts';
@@ -17,12 +20,14 @@ export interface BotOptions {
   log: Logger;
   shards?: { count: number; ids: number[] };
   outbox?: { pollMs?: number; baseDelayMs?: number; actions?: Record<string, OutboxAction> };
+  jobs?: { pollMs?: number; handlers?: Record<string, JobHandler> };
 }
 
 export interface Bot {
   client: Client<true>;
   mirror: Mirror;
   outbox: QueueWorker<{ id: number; kind: string; attempts: number }>;
+  jobs: QueueWorker<{ id: number; kind: string; attempts: number }>;
   /** Resolves with the last backfill's counts once it has run. */
   lastBackfill(): Promise<Awaited<ReturnType<typeof backfill>>>;
   stop(): Promise<void>;
@@ -69,13 +74,28 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   const tickets = new TicketDirectory(database.db);
   const mirror = new Mirror(database.db, tickets, log);
+  const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const outbox = createOutboxWorker({
     db: database.db,
     bus: database.bus,
     rest: client.rest,
     log,
-    workerId: `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    workerId,
     ...options.outbox,
+  });
+  const jobs = createJobWorker({
+    db: database.db,
+    bus: database.bus,
+    rest: client.rest,
+    log,
+    workerId,
+    ...options.jobs,
+  });
+  const interactions = registerInteractions({
+    db: database.db,
+    client: client as Client<true>,
+    log,
+    tickets,
   });
 
   client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
@@ -102,18 +122,26 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   await client.login(options.token);
   await ready;
+  await (client as Client<true>).application.commands.set(commandDefinitions);
   await outbox.start();
+  await jobs.start();
 
   return {
     client: client as Client<true>,
     mirror,
     outbox,
+    jobs,
     lastBackfill: async () => {
       while (!backfilled) await new Promise((r) => setTimeout(r, 10));
       return backfilled;
     },
     async stop() {
+      client.removeAllListeners(Events.InteractionCreate);
+      await interactions.idle();
       await outbox.stop();
+      await jobs.stop();
+      // A catch-up still reading must finish before the client (and its token) goes.
+      await backfilled?.catch(() => {});
       await client.destroy();
       await mirror.idle();
     },

@@ -89,3 +89,9 @@ export async function markGuildLeft(db: Executor, guildId: string, at: Date = ne
     return { guild, job };
   });
 }
+
+/** A guild with its settings, if the bot has stored it. */
+export async function getGuild(db: Executor, guildId: string) {
+  const [guild] = await db.select().from(guilds).where(eq(guilds.id, guildId));
+  return guild;
+}

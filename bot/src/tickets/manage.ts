@@ -1,0 +1,288 @@
+import { getCategory } from '@ticketflow/db/repositories/categories';
+import { getGuild } from '@ticketflow/db/repositories/guilds';
+import { cancelJob, scheduleJob } from '@ticketflow/db/repositories/jobs';
+import { addNote } from '@ticketflow/db/repositories/messages';
+import {
+  closeTicket,
+  findTicketByChannel,
+  reopenTicket,
+  updateTicket,
+} from '@ticketflow/db/repositories/tickets';
+import type { tickets } from '@ticketflow/db/schema';
+import { channelName, isAdmin, isStaffOf } from '@ticketflow/shared/tickets';
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  type ButtonInteraction,
+  ButtonStyle,
+  type ChatInputCommandInteraction,
+  type GuildTextBasedChannel,
+  MessageFlags,
+  OverwriteType,
+} from 'discord.js';
+import { type BotContext, memberFacts, UserError } from '../context.ts';
+import { PARTICIPANT_FLAGS } from './open.ts';
+
+type Ticket = typeof tickets.$inferSelect;
+type Acting = ChatInputCommandInteraction<'cached'> | ButtonInteraction<'cached'>;
+
+/** Default wait between closing a ticket and deleting its channel. */
+export const DEFAULT_CLOSE_DELAY_SECONDS = 300;
+const CONFIRM_TTL_MS = 10 * 60_000;
+// Overwrites by user id: discord.js keeps no member cache to resolve ids from.
+const MEMBER = { type: OverwriteType.Member } as const;
+
+/** The ticket of the channel the interaction happened in. */
+export async function ticketHere(ctx: BotContext, interaction: Acting): Promise<Ticket> {
+  const ticket = interaction.channelId
+    ? await findTicketByChannel(ctx.db, interaction.channelId)
+    : undefined;
+  if (!ticket || ticket.guildId !== interaction.guildId)
+    throw new UserError('Use this inside a ticket channel.');
+  return ticket;
+}
+
+/** Staff of the ticket's category, or an admin; anyone else is refused with a reason. */
+export async function requireStaff(
+  ctx: BotContext,
+  interaction: Acting,
+  ticket: Ticket,
+): Promise<void> {
+  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
+  const facts = memberFacts(interaction);
+  if (isAdmin(facts, adminRoles)) return;
+  const category = ticket.categoryId
+    ? await getCategory(ctx.db, ticket.guildId, ticket.categoryId)
+    : undefined;
+  if (!category || !isStaffOf(facts, category, adminRoles)) {
+    throw new UserError("Only staff of this ticket's category can do that.");
+  }
+}
+
+function ticketChannel(interaction: Acting): GuildTextBasedChannel {
+  const channel = interaction.channel;
+  if (!channel) throw new UserError("This ticket's channel is not available.");
+  return channel;
+}
+
+const pendingCloses = new Map<string, { reason: string | null; until: number }>();
+
+/**
+ * Asks for confirmation before closing (the Close button, `/ticket close`).
+ * The opener may close their own ticket; otherwise it takes staff.
+ */
+export async function askToClose(ctx: BotContext, interaction: Acting, reason: string | null) {
+  const ticket = await ticketHere(ctx, interaction);
+  if (ticket.status === 'closed') throw new UserError('This ticket is already closed.');
+  if (ticket.openerId !== interaction.user.id) await requireStaff(ctx, interaction, ticket);
+  const now = Date.now();
+  for (const [key, value] of pendingCloses) if (value.until < now) pendingCloses.delete(key);
+  pendingCloses.set(`${ticket.id}:${interaction.user.id}`, { reason, until: now + CONFIRM_TTL_MS });
+  await interaction.reply({
+    content: `Close ticket #${ticket.number}?${reason ? ` Reason: ${reason}` : ''}`,
+    components: [
+      new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder()
+          .setCustomId(`tf:close-confirm:${ticket.id}`)
+          .setLabel('Close ticket')
+          .setStyle(ButtonStyle.Danger),
+        new ButtonBuilder()
+          .setCustomId('tf:close-cancel')
+          .setLabel('Keep it open')
+          .setStyle(ButtonStyle.Secondary),
+      ),
+    ],
+    flags: MessageFlags.Ephemeral,
+  });
+}
+
+/**
+ * Closes for real: the ticket row and its event, the channel locked for the
+ * opener, a closing message, and the channel's deletion scheduled as a job
+ * (it survives restarts; reopening calls it off).
+ */
+export async function confirmClose(
+  ctx: BotContext,
+  interaction: ButtonInteraction<'cached'>,
+  ticketId: string,
+) {
+  const pending = pendingCloses.get(`${ticketId}:${interaction.user.id}`);
+  if (!pending || pending.until < Date.now()) {
+    throw new UserError('That confirmation has expired. Press Close or run /ticket close again.');
+  }
+  pendingCloses.delete(`${ticketId}:${interaction.user.id}`);
+  const ticket = await ticketHere(ctx, interaction);
+  if (ticket.id !== ticketId) throw new UserError('That confirmation belongs to another ticket.');
+  const closed = await closeTicket(ctx.db, {
+    ticketId,
+    closedBy: interaction.user.id,
+    reason: pending.reason,
+  });
+  if (!closed) throw new UserError('This ticket is already closed.');
+  await interaction.update({ content: `Ticket #${ticket.number} closed.`, components: [] });
+
+  const channel = ticketChannel(interaction);
+  if (channel.isThread()) await channel.setLocked(true);
+  else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: false }, MEMBER);
+  const delay =
+    (await getGuild(ctx.db, ticket.guildId))?.settings.closeDelaySeconds ??
+    DEFAULT_CLOSE_DELAY_SECONDS;
+  await scheduleJob(ctx.db, {
+    kind: 'delete-channel',
+    key: `delete-channel:${ticket.id}`,
+    guildId: ticket.guildId,
+    runAt: new Date(Date.now() + delay * 1000),
+    payload: { channelId: channel.id, ticketId: ticket.id },
+  });
+  const minutes = Math.max(1, Math.round(delay / 60));
+  await channel.send({
+    content: `🔒 Ticket closed by ${interaction.user}.${pending.reason ? ` Reason: ${pending.reason}` : ''}\nThis channel will be deleted in ${delay < 60 ? `${delay} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`}. Staff can run /ticket reopen until then.`,
+    allowedMentions: { parse: [] },
+  });
+}
+
+/** Opens a closed ticket again while its channel exists, and calls off the deletion. */
+export async function reopen(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const reopened = await reopenTicket(ctx.db, ticket.id, interaction.user.id);
+  if (!reopened) throw new UserError('This ticket is not closed.');
+  await cancelJob(ctx.db, `delete-channel:${ticket.id}`);
+  const channel = ticketChannel(interaction);
+  if (channel.isThread()) await channel.setLocked(false);
+  else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: true }, MEMBER);
+  await interaction.reply({
+    content: `🔓 Ticket reopened by ${interaction.user}.`,
+    allowedMentions: { parse: [] },
+  });
+}
+
+/** A staff member takes the ticket (the Claim button, `/ticket claim`). */
+export async function claim(ctx: BotContext, interaction: Acting) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  if (ticket.assigneeId === interaction.user.id)
+    throw new UserError('You have already claimed this ticket.');
+  if (ticket.assigneeId)
+    throw new UserError(`This ticket is already claimed by <@${ticket.assigneeId}>.`);
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { assigneeId: interaction.user.id },
+    { actorId: interaction.user.id, kind: 'ticket.claimed' },
+  );
+  await interaction.reply({
+    content: `🙋 ${interaction.user} claimed this ticket.`,
+    allowedMentions: { parse: [] },
+  });
+}
+
+export async function unclaim(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  if (!ticket.assigneeId) throw new UserError('Nobody has claimed this ticket.');
+  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
+  if (ticket.assigneeId !== interaction.user.id && !isAdmin(memberFacts(interaction), adminRoles)) {
+    throw new UserError('Only the staff member who claimed it (or an admin) can unclaim it.');
+  }
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { assigneeId: null },
+    { actorId: interaction.user.id, kind: 'ticket.unclaimed' },
+  );
+  await interaction.reply({
+    content: `${interaction.user} unclaimed this ticket.`,
+    allowedMentions: { parse: [] },
+  });
+}
+
+/** Lets someone else into the ticket, or takes them out again. */
+export async function setParticipant(
+  ctx: BotContext,
+  interaction: ChatInputCommandInteraction<'cached'>,
+  add: boolean,
+) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const user = interaction.options.getUser('user', true);
+  if (user.bot) throw new UserError('Bots cannot be added to tickets.');
+  if (!add && user.id === ticket.openerId)
+    throw new UserError('The person who opened the ticket cannot be removed.');
+  const channel = ticketChannel(interaction);
+  if (channel.isThread()) {
+    if (add) await channel.members.add(user.id);
+    else await channel.members.remove(user.id);
+  } else if (add) {
+    await channel.permissionOverwrites.edit(
+      user.id,
+      Object.fromEntries(PARTICIPANT_FLAGS.map((flag) => [flag, true])),
+      MEMBER,
+    );
+  } else {
+    await channel.permissionOverwrites.delete(user.id);
+  }
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    {},
+    { actorId: interaction.user.id, kind: add ? 'ticket.member_added' : 'ticket.member_removed' },
+  );
+  await interaction.reply({
+    content: add
+      ? `➕ ${interaction.user} added ${user} to this ticket.`
+      : `➖ ${interaction.user} removed ${user} from this ticket.`,
+    allowedMentions: add ? { users: [user.id] } : { parse: [] },
+  });
+}
+
+export async function rename(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const wanted = interaction.options.getString('name', true);
+  const name = channelName(wanted, { number: ticket.number, username: '', category: '' });
+  await ticketChannel(interaction).edit({ name });
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { topic: wanted.slice(0, 200) },
+    { actorId: interaction.user.id, kind: 'ticket.renamed' },
+  );
+  await interaction.reply({ content: `✏️ Renamed to **${name}**.`, flags: MessageFlags.Ephemeral });
+}
+
+export async function setPriority(
+  ctx: BotContext,
+  interaction: ChatInputCommandInteraction<'cached'>,
+) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const level = interaction.options.getString('level', true) as Ticket['priority'];
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { priority: level },
+    { actorId: interaction.user.id, kind: 'ticket.priority_changed' },
+  );
+  await interaction.reply({
+    content: `Priority set to **${level}**.`,
+    flags: MessageFlags.Ephemeral,
+  });
+}
+
+/** A staff-only note: stored for the dashboard, never posted in the channel. */
+export async function note(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const text = interaction.options.getString('text', true);
+  await addNote(ctx.db, {
+    guildId: ticket.guildId,
+    ticketId: ticket.id,
+    authorId: interaction.user.id,
+    content: text,
+  });
+  await interaction.reply({
+    content: '📝 Note saved. Only staff see it, on the dashboard.',
+    flags: MessageFlags.Ephemeral,
+  });
+}

@@ -1,0 +1,363 @@
+import { createCategory } from '@ticketflow/db/repositories/categories';
+import { guilds } from '@ticketflow/db/schema';
+import { useTestDatabase } from '@ticketflow/db/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bot, startBot } from '../src/bot.ts';
+import { eventually, quietLog, useEmulator } from './support.ts';
+
+describe('the ticket lifecycle in Discord', () => {
+  const t = useEmulator();
+  const db = useTestDatabase();
+  let bot: Bot;
+  const ids = { support: '', billing: '' };
+
+  const start = () =>
+    startBot({
+      database: db.handle,
+      token: t.world.application.botToken,
+      apiUrl: t.emulator.apiUrl,
+      log: quietLog,
+      jobs: { pollMs: 100 },
+    });
+
+  beforeAll(async () => {
+    bot = await start();
+    const guildId = t.world.guildId;
+    // The bot stored the guild on GUILD_CREATE; categories come from the dashboard later.
+    await eventually(
+      async () =>
+        (await db.handle.db.select().from(guilds).where(eq(guilds.id, guildId))).length === 1,
+    );
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { closeDelaySeconds: 1 } })
+      .where(eq(guilds.id, guildId));
+    ids.support = (
+      await createCategory(db.handle.db, {
+        guildId,
+        name: 'Support',
+        emoji: '🛟',
+        staffRoleIds: [t.world.roles.support],
+        discordCategoryId: t.world.channels.ticketsCategory,
+        questions: [
+          { id: 'topic', label: 'What do you need?', style: 'short', required: true },
+          { id: 'details', label: 'Details', style: 'paragraph', required: false },
+        ],
+      })
+    ).id;
+    ids.billing = (
+      await createCategory(db.handle.db, {
+        guildId,
+        name: 'Billing',
+        staffRoleIds: [t.world.roles.billing],
+        discordCategoryId: t.world.channels.ticketsCategory,
+        channelNamePattern: 'billing-{username}',
+      })
+    ).id;
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  const control = () => t.emulator.control;
+  const panelMessage = () => {
+    const messages = control().channelMessages(t.world.channels.panel);
+    const panel = messages.findLast((m) => m.components.length > 0);
+    if (!panel) throw new Error('no panel posted');
+    return panel;
+  };
+  const ticketRow = async (channelId: string) =>
+    (
+      await db.handle.query<{
+        id: string;
+        number: number;
+        status: string;
+        assignee_id: string | null;
+        priority: string;
+        answers: Record<string, string>;
+        close_reason: string | null;
+      }>(
+        'select id, number, status, assignee_id::text, priority, answers, close_reason from tickets where channel_id = $1',
+        [channelId],
+      )
+    )[0];
+  const canRead = (userId: string, channelId: string) => {
+    try {
+      control().readMessages(userId, channelId);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Opens a Support ticket as `userId` through the panel and its modal; returns the channel id. */
+  async function openSupportTicket(userId: string, topic: string) {
+    const click = control().clickButton(
+      userId,
+      t.world.channels.panel,
+      panelMessage().id,
+      `tf:open:${ids.support}`,
+    );
+    const shown = await click.response();
+    expect(shown.modal?.title).toBe('Open a Support ticket');
+    const submitted = await control()
+      .submitModal(userId, click.interaction.id, { topic, details: 'It broke on Tuesday' })
+      .response();
+    await eventually(
+      () => submitted.message ?? control().readMessages(userId, t.world.channels.panel).length > 0,
+    );
+    const reply = await eventually(() =>
+      control()
+        .readMessages(userId, t.world.channels.panel)
+        .find((m) => m.content.startsWith('Your ticket is open')),
+    );
+    const channelId = /<#(\d+)>/.exec(reply.content)?.[1];
+    if (!channelId) throw new Error(`no channel in ${reply.content}`);
+    return channelId;
+  }
+
+  it('lets an admin post a panel, and refuses a member', async () => {
+    const refused = await control()
+      .runCommand(t.world.users.member, t.world.channels.welcome, 'panel')
+      .response();
+    expect(refused.message).toMatchObject({
+      content: 'Only server admins can post ticket panels.',
+      flags: 64,
+    });
+
+    const posted = await control()
+      .runCommand(t.world.users.admin, t.world.channels.panel, 'panel')
+      .response();
+    expect(posted.message?.content).toBe('Panel posted with 2 categories.');
+    const panel = panelMessage();
+    const buttons = panel.components[0]?.components.map((c) =>
+      'custom_id' in c ? c.custom_id : null,
+    );
+    expect(buttons).toEqual([`tf:open:${ids.support}`, `tf:open:${ids.billing}`]);
+    const [stored] = await db.handle.query<{ message_id: string }>(
+      'select message_id::text from panels',
+    );
+    expect(stored?.message_id).toBe(panel.id);
+  });
+
+  it("opens a private ticket channel with the answers, for the opener and the category's staff only", async () => {
+    const channelId = await openSupportTicket(t.world.users.member, 'Refund for order 42');
+    const channel = t.emulator.state.channel(channelId);
+    expect(channel.parentId).toBe(t.world.channels.ticketsCategory);
+    expect(channel.name).toBe('ticket-0001');
+
+    expect(canRead(t.world.users.member, channelId)).toBe(true);
+    expect(canRead(t.world.users.support, channelId)).toBe(true);
+    expect(canRead(t.world.users.billing, channelId)).toBe(false);
+    expect(canRead(t.world.users.member2, channelId)).toBe(false);
+
+    const [welcome] = control().readMessages(t.world.users.member, channelId);
+    expect(welcome?.embeds[0]).toMatchObject({
+      title: 'Ticket #1 · Support',
+      fields: [
+        { name: 'What do you need?', value: 'Refund for order 42' },
+        { name: 'Details', value: 'It broke on Tuesday' },
+      ],
+    });
+    const ticket = await ticketRow(channelId);
+    expect(ticket).toMatchObject({
+      number: 1,
+      status: 'open',
+      answers: { topic: 'Refund for order 42', details: 'It broke on Tuesday' },
+    });
+    // The bot's own welcome message is mirrored like any other.
+    await eventually(
+      async () =>
+        (await db.handle.query('select 1 from messages where ticket_id = $1', [ticket?.id]))
+          .length === 1,
+    );
+  });
+
+  it('refuses a second open ticket in the same category, before asking any questions', async () => {
+    const click = control().clickButton(
+      t.world.users.member,
+      t.world.channels.panel,
+      panelMessage().id,
+      `tf:open:${ids.support}`,
+    );
+    const answer = await click.response();
+    expect(answer.modal).toBeUndefined();
+    expect(answer.message).toMatchObject({
+      content: 'You already have an open ticket in this category.',
+      flags: 64,
+    });
+  });
+
+  it('opens a category without questions at once, named by its pattern', async () => {
+    const click = control().clickButton(
+      t.world.users.member2,
+      t.world.channels.panel,
+      panelMessage().id,
+      `tf:open:${ids.billing}`,
+    );
+    await click.response();
+    const reply = await eventually(() =>
+      control()
+        .readMessages(t.world.users.member2, t.world.channels.panel)
+        .find((m) => m.content.startsWith('Your ticket is open')),
+    );
+    const channelId = /<#(\d+)>/.exec(reply.content)?.[1] as string;
+    expect(t.emulator.state.channel(channelId).name).toBe('billing-max');
+    expect(canRead(t.world.users.billing, channelId)).toBe(true);
+    expect(canRead(t.world.users.support, channelId)).toBe(false);
+  });
+
+  it('lets staff claim, add and remove people, set priority, rename and write notes, and refuses members', async () => {
+    const channelId = await openSupportTicket(t.world.users.owner, 'Owner question');
+    const run = async (userId: string, subcommand: string, options?: Record<string, string>) =>
+      control()
+        .runCommand(userId, channelId, 'ticket', { subcommand, ...(options ? { options } : {}) })
+        .response();
+
+    const denied = await run(t.world.users.member2, 'claim').catch((e: unknown) => e);
+    // member2 cannot even see this channel, so Discord refuses before the bot does.
+    expect(String(denied)).toMatch(/Missing Access/);
+
+    expect((await run(t.world.users.support, 'claim')).message?.content).toMatch(
+      /claimed this ticket/,
+    );
+    expect((await ticketRow(channelId))?.assignee_id).toBe(t.world.users.support);
+    expect((await run(t.world.users.support, 'claim')).message?.content).toBe(
+      'You have already claimed this ticket.',
+    );
+
+    await run(t.world.users.support, 'add', { user: t.world.users.member2 });
+    expect(canRead(t.world.users.member2, channelId)).toBe(true);
+    const refused = await run(t.world.users.member2, 'priority', { level: 'urgent' });
+    expect(refused.message).toMatchObject({
+      content: "Only staff of this ticket's category can do that.",
+      flags: 64,
+    });
+    await run(t.world.users.support, 'remove', { user: t.world.users.member2 });
+    expect(canRead(t.world.users.member2, channelId)).toBe(false);
+
+    await run(t.world.users.support, 'priority', { level: 'high' });
+    expect((await ticketRow(channelId))?.priority).toBe('high');
+    await run(t.world.users.support, 'rename', { name: 'Refund Question' });
+    expect(t.emulator.state.channel(channelId).name).toBe('refund-question');
+
+    const publicCount = () =>
+      control()
+        .channelMessages(channelId)
+        .filter((m) => m.visibleTo === null).length;
+    const before = publicCount();
+    const saved = await run(t.world.users.support, 'note', { text: 'Customer is a VIP' });
+    expect(saved.message).toMatchObject({
+      content: expect.stringMatching(/Note saved/),
+      flags: 64,
+    });
+    expect(publicCount()).toBe(before);
+    const [noteRow] = await db.handle.query<{ internal: boolean; content: string }>(
+      `select internal, content from messages where content = 'Customer is a VIP'`,
+    );
+    expect(noteRow).toEqual({ internal: true, content: 'Customer is a VIP' });
+    expect(
+      control()
+        .channelMessages(channelId)
+        .map((m) => m.content),
+    ).not.toContain('Customer is a VIP');
+  });
+
+  it('closes with a confirmation, locks the channel for the opener, and deletes it after the delay', async () => {
+    const channelId = await openSupportTicket(t.world.users.member2, 'Please close me');
+    const [welcome] = control().readMessages(t.world.users.member2, channelId);
+    const ticket = await ticketRow(channelId);
+    const ask = await control()
+      .clickButton(
+        t.world.users.member2,
+        channelId,
+        welcome?.id as string,
+        `tf:close:${ticket?.id}`,
+      )
+      .response();
+    expect(ask.message).toMatchObject({ content: `Close ticket #${ticket?.number}?`, flags: 64 });
+    const confirmed = await control()
+      .clickButton(
+        t.world.users.member2,
+        channelId,
+        ask.message?.id as string,
+        `tf:close-confirm:${ticket?.id}`,
+      )
+      .response();
+    expect(confirmed.message?.content).toBe(`Ticket #${ticket?.number} closed.`);
+    expect((await ticketRow(channelId))?.status).toBe('closed');
+    // The channel is locked just after the confirmation is answered.
+    await eventually(() =>
+      control().channelMessages(channelId).at(-1)?.content.includes('Ticket closed by'),
+    );
+    expect(control().channelMessages(channelId).at(-1)?.content).toMatch(/deleted in 1 seconds/);
+    expect(() => control().sendMessage(t.world.users.member2, channelId, 'wait!')).toThrow(
+      /Missing Permissions/,
+    );
+    await eventually(() => !t.emulator.state.channels.has(channelId), 15_000);
+  });
+
+  it('reopens a closed ticket before its channel is deleted', async () => {
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { closeDelaySeconds: 3600 } })
+      .where(eq(guilds.id, t.world.guildId));
+    const channelId = await openSupportTicket(t.world.users.admin, 'Reopen me');
+    const close = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', {
+        subcommand: 'close',
+        options: { reason: 'solved' },
+      })
+      .response();
+    await control()
+      .clickButton(
+        t.world.users.support,
+        channelId,
+        close.message?.id as string,
+        `tf:close-confirm:${(await ticketRow(channelId))?.id}`,
+      )
+      .response();
+    expect(await ticketRow(channelId)).toMatchObject({ status: 'closed', close_reason: 'solved' });
+
+    const reopened = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'reopen' })
+      .response();
+    expect(reopened.message?.content).toMatch(/reopened/);
+    expect((await ticketRow(channelId))?.status).toBe('open');
+    const [job] = await db.handle.query<{ status: string }>(
+      `select status from jobs where key like 'delete-channel:%' order by id desc limit 1`,
+    );
+    expect(job?.status).toBe('cancelled');
+    control().sendMessage(t.world.users.admin, channelId, 'thanks for reopening');
+  });
+
+  it("deletes a closed ticket's channel on time even when the bot restarted in between", async () => {
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { closeDelaySeconds: 2 } })
+      .where(eq(guilds.id, t.world.guildId));
+    const channelId = await openSupportTicket(t.world.users.support, 'Restart me');
+    const ticketId = (await ticketRow(channelId))?.id as string;
+    const ask = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close' })
+      .response();
+    await control()
+      .clickButton(
+        t.world.users.support,
+        channelId,
+        ask.message?.id as string,
+        `tf:close-confirm:${ticketId}`,
+      )
+      .response();
+    await bot.stop();
+    expect(t.emulator.state.channels.has(channelId)).toBe(true);
+    bot = await start();
+    await eventually(() => !t.emulator.state.channels.has(channelId), 15_000);
+    const [job] = await db.handle.query<{ status: string }>(
+      'select status from jobs where key = $1',
+      [`delete-channel:${ticketId}`],
+    );
+    expect(job?.status).toBe('done');
+  });
+});
