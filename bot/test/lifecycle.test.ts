@@ -319,16 +319,21 @@ describe('the ticket lifecycle in Discord', () => {
       )
       .response();
     expect(await ticketRow(channelId)).toMatchObject({ status: 'closed', close_reason: 'solved' });
+    await eventually(() =>
+      control().channelMessages(channelId).at(-1)?.content.includes('Ticket closed by'),
+    );
 
     const reopened = await control()
       .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'reopen' })
       .response();
     expect(reopened.message?.content).toMatch(/reopened/);
     expect((await ticketRow(channelId))?.status).toBe('open');
-    const [job] = await db.handle.query<{ status: string }>(
-      `select status from jobs where key like 'delete-channel:%' order by id desc limit 1`,
+    const ticketId = (await ticketRow(channelId))?.id;
+    const jobs = await db.handle.query<{ status: string }>(
+      'select status from jobs where key = $1',
+      [`delete-channel:${ticketId}`],
     );
-    expect(job?.status).toBe('cancelled');
+    expect(jobs).toEqual([{ status: 'cancelled' }]);
     control().sendMessage(t.world.users.admin, channelId, 'thanks for reopening');
   });
 
@@ -354,10 +359,13 @@ describe('the ticket lifecycle in Discord', () => {
     expect(t.emulator.state.channels.has(channelId)).toBe(true);
     bot = await start();
     await eventually(() => !t.emulator.state.channels.has(channelId), 15_000);
-    const [job] = await db.handle.query<{ status: string }>(
-      'select status from jobs where key = $1',
-      [`delete-channel:${ticketId}`],
-    );
-    expect(job?.status).toBe('done');
+    // The channel is gone; the job is marked done just after.
+    await eventually(async () => {
+      const [job] = await db.handle.query<{ status: string }>(
+        'select status from jobs where key = $1',
+        [`delete-channel:${ticketId}`],
+      );
+      return job?.status === 'done';
+    });
   });
 });

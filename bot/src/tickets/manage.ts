@@ -113,27 +113,32 @@ export async function confirmClose(
   pendingCloses.delete(`${ticketId}:${interaction.user.id}`);
   const ticket = await ticketHere(ctx, interaction);
   if (ticket.id !== ticketId) throw new UserError('That confirmation belongs to another ticket.');
-  const closed = await closeTicket(ctx.db, {
-    ticketId,
-    closedBy: interaction.user.id,
-    reason: pending.reason,
-  });
-  if (!closed) throw new UserError('This ticket is already closed.');
-  await interaction.update({ content: `Ticket #${ticket.number} closed.`, components: [] });
-
   const channel = ticketChannel(interaction);
-  if (channel.isThread()) await channel.setLocked(true);
-  else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: false }, MEMBER);
   const delay =
     (await getGuild(ctx.db, ticket.guildId))?.settings.closeDelaySeconds ??
     DEFAULT_CLOSE_DELAY_SECONDS;
-  await scheduleJob(ctx.db, {
-    kind: 'delete-channel',
-    key: `delete-channel:${ticket.id}`,
-    guildId: ticket.guildId,
-    runAt: new Date(Date.now() + delay * 1000),
-    payload: { channelId: channel.id, ticketId: ticket.id },
+  // Closed and its channel's deletion scheduled together, or neither.
+  const closed = await ctx.db.transaction(async (tx) => {
+    const done = await closeTicket(tx, {
+      ticketId,
+      closedBy: interaction.user.id,
+      reason: pending.reason,
+    });
+    if (done) {
+      await scheduleJob(tx, {
+        kind: 'delete-channel',
+        key: `delete-channel:${ticket.id}`,
+        guildId: ticket.guildId,
+        runAt: new Date(Date.now() + delay * 1000),
+        payload: { channelId: channel.id, ticketId: ticket.id },
+      });
+    }
+    return done;
   });
+  if (!closed) throw new UserError('This ticket is already closed.');
+  await interaction.update({ content: `Ticket #${ticket.number} closed.`, components: [] });
+  if (channel.isThread()) await channel.setLocked(true);
+  else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: false }, MEMBER);
   const minutes = Math.max(1, Math.round(delay / 60));
   await channel.send({
     content: `🔒 Ticket closed by ${interaction.user}.${pending.reason ? ` Reason: ${pending.reason}` : ''}\nThis channel will be deleted in ${delay < 60 ? `${delay} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`}. Staff can run /ticket reopen until then.`,
@@ -145,9 +150,12 @@ export async function confirmClose(
 export async function reopen(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
   const ticket = await ticketHere(ctx, interaction);
   await requireStaff(ctx, interaction, ticket);
-  const reopened = await reopenTicket(ctx.db, ticket.id, interaction.user.id);
+  const reopened = await ctx.db.transaction(async (tx) => {
+    const done = await reopenTicket(tx, ticket.id, interaction.user.id);
+    if (done) await cancelJob(tx, `delete-channel:${ticket.id}`);
+    return done;
+  });
   if (!reopened) throw new UserError('This ticket is not closed.');
-  await cancelJob(ctx.db, `delete-channel:${ticket.id}`);
   const channel = ticketChannel(interaction);
   if (channel.isThread()) await channel.setLocked(false);
   else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: true }, MEMBER);
