@@ -72,7 +72,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
               .map((m) => messagePayload.safeParse(m))
               .flatMap((r) => (r.success ? [r.data] : []))
               .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-            for (const m of messages) await options.mirror.store(ref, m);
+            await options.mirror.storeMany(ref, messages);
             result.messages += messages.length;
             const last = messages.at(-1);
             if (page.length < 100 || !last) break;

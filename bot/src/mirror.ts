@@ -1,6 +1,6 @@
 import type { Executor } from '@ticketflow/db/client';
 import { upsertUser } from '@ticketflow/db/repositories/guilds';
-import { markMessageDeleted, upsertMessage } from '@ticketflow/db/repositories/messages';
+import { markMessageDeleted, upsertMessages } from '@ticketflow/db/repositories/messages';
 import { closeTicket } from '@ticketflow/db/repositories/tickets';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -64,9 +64,10 @@ export class Mirror {
     }
     switch (t) {
       case 'MESSAGE_CREATE':
+        return this.parsed(t, messagePayload, d, (m) => this.coalesce(m));
       case 'MESSAGE_UPDATE':
         return this.parsed(t, messagePayload, d, (m) =>
-          this.inTicket(m.channel_id, (ref) => this.store(ref, m)),
+          this.inTicket(m.channel_id, (ref) => this.storeMany(ref, [m])),
         );
       case 'MESSAGE_DELETE':
         return this.parsed(t, messageDeletePayload, d, (m) =>
@@ -108,6 +109,29 @@ export class Mirror {
     return then(result.data);
   }
 
+  private readonly pendingCreates = new Map<string, MessagePayload[]>();
+
+  /**
+   * New messages of a channel that arrive while its previous write is still
+   * running are stored together in one transaction: under load one commit
+   * carries many messages; when idle, each goes at once.
+   */
+  private coalesce(m: MessagePayload): Promise<void> {
+    const waiting = this.pendingCreates.get(m.channel_id);
+    if (waiting) {
+      waiting.push(m);
+      return Promise.resolve();
+    }
+    const batch = [m];
+    this.pendingCreates.set(m.channel_id, batch);
+    return this.inTicket(m.channel_id, async (ref) => {
+      this.pendingCreates.delete(m.channel_id);
+      await this.storeMany(ref, batch);
+    }).finally(() => {
+      if (this.pendingCreates.get(m.channel_id) === batch) this.pendingCreates.delete(m.channel_id);
+    });
+  }
+
   private inTicket(channelId: string, task: (ref: TicketRef) => Promise<void>): Promise<void> {
     return this.queue.run(channelId, async () => {
       try {
@@ -120,11 +144,15 @@ export class Mirror {
     });
   }
 
-  /** Stores a message (and its author's id, names and avatar, which the privacy policy lists). */
-  async store(ref: TicketRef, m: MessagePayload): Promise<void> {
-    const author = m.author;
-    const fingerprint = `${author.username}|${author.global_name ?? ''}|${author.avatar ?? ''}`;
-    if (!m.webhook_id && this.recentUsers.get(author.id) !== fingerprint) {
+  /**
+   * Stores messages of one ticket (and their authors' ids, names and avatars,
+   * which the privacy policy lists), up to 100 per transaction.
+   */
+  async storeMany(ref: TicketRef, batch: MessagePayload[]): Promise<void> {
+    for (const m of batch) {
+      const author = m.author;
+      const fingerprint = `${author.username}|${author.global_name ?? ''}|${author.avatar ?? ''}`;
+      if (m.webhook_id || this.recentUsers.get(author.id) === fingerprint) continue;
       await upsertUser(this.db, {
         id: author.id,
         username: author.username,
@@ -134,7 +162,12 @@ export class Mirror {
       if (this.recentUsers.size > 50_000) this.recentUsers.clear();
       this.recentUsers.set(author.id, fingerprint);
     }
-    await upsertMessage(this.db, toMessageInput(ref, m));
+    for (let i = 0; i < batch.length; i += 100) {
+      await upsertMessages(
+        this.db,
+        batch.slice(i, i + 100).map((m) => toMessageInput(ref, m)),
+      );
+    }
   }
 
   private async remove(ref: TicketRef, channelId: string, ids: string[]) {

@@ -5,6 +5,7 @@ import {
   markReplyFailed,
   queueReply,
   upsertMessage,
+  upsertMessages,
 } from '../src/repositories/messages.ts';
 import { createTicket } from '../src/repositories/tickets.ts';
 import { useTestDatabase } from '../src/testing.ts';
@@ -200,5 +201,45 @@ describe('out-of-order deletes and dashboard replies', () => {
       [message.id],
     );
     expect(event?.data.error.code).toBe(50013);
+  });
+});
+
+describe('storing a batch of messages', () => {
+  const t = useTestDatabase();
+
+  it('stores a page in one go with one event each, and a replay of it changes nothing', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const { ticket } = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+    const seen: unknown[] = [];
+    await t.handle.bus.subscribe('tf_events', (p) => seen.push(p));
+    const page = Array.from({ length: 50 }, (_, i) => ({
+      id: snowflake(),
+      guildId,
+      ticketId: ticket.id,
+      content: `m${i}`,
+      createdAt: new Date(Date.now() + i),
+    }));
+    expect(await upsertMessages(t.handle.db, page)).toBe(50);
+    expect(await upsertMessages(t.handle.db, page)).toBe(0);
+    const edited = {
+      ...(page[3] as (typeof page)[number]),
+      content: 'edited',
+      editedAt: new Date(),
+    };
+    expect(await upsertMessages(t.handle.db, [edited, page[4] as (typeof page)[number]])).toBe(1);
+
+    const events = await t.handle.query<{ seq: string; kind: string }>(
+      'select seq::text, kind from events where ticket_id = $1 order by events.seq',
+      [ticket.id],
+    );
+    expect(events.map((e) => Number(e.seq))).toEqual(Array.from({ length: 52 }, (_, i) => i + 1));
+    expect(events.filter((e) => e.kind === 'message.created')).toHaveLength(50);
+    const [pointer] = await t.handle.query<{ last: string }>(
+      'select last_message_id::text as last from tickets where id = $1',
+      [ticket.id],
+    );
+    expect(pointer?.last).toBe(page[49]?.id);
+    // 50 creates and 1 edit; the ticket.created event came before the subscription.
+    await expect.poll(() => seen.length).toBe(51);
   });
 });

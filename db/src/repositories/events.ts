@@ -68,3 +68,50 @@ export async function listEventsAfter(db: Executor, guildId: string, after: numb
     .orderBy(asc(events.seq))
     .limit(limit);
 }
+
+/**
+ * Appends several events of one guild in the caller's transaction: one seq
+ * block is taken for all of them (still gap-free and in commit order) and a
+ * notification is queued for each.
+ */
+export async function appendEvents(
+  tx: Transaction,
+  guildId: string,
+  inputs: Omit<EventInput, 'guildId'>[],
+): Promise<number[]> {
+  if (inputs.length === 0) return [];
+  const [row] = await tx
+    .insert(guildSequences)
+    .values({ guildId, lastEventSeq: inputs.length })
+    .onConflictDoUpdate({
+      target: guildSequences.guildId,
+      set: { lastEventSeq: sql`${guildSequences.lastEventSeq} + ${inputs.length}` },
+    })
+    .returning({ last: guildSequences.lastEventSeq });
+  if (!row) throw new Error('event seq allocation returned nothing');
+  const first = row.last - inputs.length + 1;
+  const seqs = inputs.map((_, i) => first + i);
+  await tx.insert(events).values(
+    inputs.map((input, i) => ({
+      guildId,
+      seq: seqs[i] as number,
+      ticketId: input.ticketId ?? null,
+      kind: input.kind,
+      actorId: input.actorId ?? null,
+      data: input.data ?? {},
+    })),
+  );
+  const notes = inputs.map((input, i) => {
+    const note: EventNotification = {
+      guildId,
+      seq: first + i,
+      ticketId: input.ticketId ?? null,
+      kind: input.kind,
+    };
+    return JSON.stringify(note);
+  });
+  await tx.execute(
+    sql`select pg_notify(${channels.events}, note) from json_array_elements_text(${JSON.stringify(notes)}::json) as note`,
+  );
+  return seqs;
+}

@@ -2,7 +2,7 @@ import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor, Transaction } from '../client.ts';
 import { messages, tickets, type WorkError } from '../schema.ts';
-import { appendEvent } from './events.ts';
+import { appendEvent, appendEvents } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
 
 type MessageRow = typeof messages.$inferInsert;
@@ -289,5 +289,90 @@ export async function addNote(
       data: { messageId: id },
     });
     return { note, seq };
+  });
+}
+
+/**
+ * Stores a batch of one ticket's messages (creates or edits) in one
+ * transaction: one multi-row upsert, one seq block, one pointer update. Same
+ * rules as upsertMessage: replays change nothing, deleted stays deleted, a
+ * dashboard reply's echo completes its pending row. Returns how many changed.
+ */
+export async function upsertMessages(db: Executor, inputs: MessageInput[]): Promise<number> {
+  if (inputs.length === 0) return 0;
+  const first = inputs[0] as MessageInput;
+  if (inputs.some((m) => m.ticketId !== first.ticketId || m.guildId !== first.guildId)) {
+    throw new Error('upsertMessages takes messages of one ticket');
+  }
+  return db.transaction(async (tx) => {
+    let changed = 0;
+    const plain: MessageInput[] = [];
+    for (const input of inputs) {
+      const confirmed = await confirmByNonce(tx, input);
+      if (confirmed === undefined) plain.push(input);
+      else if (confirmed.changed) changed += 1;
+    }
+    // One row per id: the newest edit of a message wins inside the batch too.
+    const byId = new Map<string, MessageInput>();
+    for (const m of plain) {
+      const seen = byId.get(m.id);
+      if (!seen || (m.editedAt?.getTime() ?? 0) > (seen.editedAt?.getTime() ?? 0))
+        byId.set(m.id, m);
+    }
+    const unique = [...byId.values()];
+    if (unique.length === 0) return changed;
+    const rows = await tx
+      .insert(messages)
+      .values(
+        unique.map((input) => ({
+          id: input.id,
+          guildId: input.guildId,
+          ticketId: input.ticketId,
+          channelId: input.channelId ?? null,
+          authorId: input.authorId ?? null,
+          content: input.content,
+          attachments: input.attachments ?? [],
+          embeds: input.embeds ?? [],
+          source: input.source ?? 'discord',
+          internal: input.internal ?? false,
+          createdAt: input.createdAt,
+          editedAt: input.editedAt ?? null,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: messages.id,
+        set: {
+          content: sql`excluded.content`,
+          attachments: sql`excluded.attachments`,
+          embeds: sql`excluded.embeds`,
+          editedAt: sql`excluded.edited_at`,
+        },
+        setWhere: sql`${messages.deletedAt} is null
+          and excluded.edited_at is not null
+          and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
+      })
+      .returning({ id: messages.id, inserted: sql<boolean>`(xmax = 0)` });
+    if (rows.length === 0) return changed;
+    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const newest = rows.filter((r) => r.inserted).at(-1);
+    if (newest) {
+      await touchTicket(
+        tx,
+        first.ticketId,
+        newest.id,
+        byId.get(newest.id)?.createdAt ?? new Date(),
+      );
+    }
+    await appendEvents(
+      tx,
+      first.guildId,
+      rows.map((r) => ({
+        ticketId: first.ticketId,
+        kind: r.inserted ? 'message.created' : 'message.updated',
+        actorId: byId.get(r.id)?.authorId ?? null,
+        data: { messageId: r.id },
+      })),
+    );
+    return changed + rows.length;
   });
 }

@@ -1,0 +1,118 @@
+import { startBot } from '@ticketflow/bot/bot';
+import type { DatabaseHandle } from '@ticketflow/db/client';
+import { upsertGuild } from '@ticketflow/db/repositories/guilds';
+import { createTicket } from '@ticketflow/db/repositories/tickets';
+import { createTestDatabase } from '@ticketflow/db/testing';
+import { Emulator } from '@ticketflow/emulator/emulator';
+import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
+import pino from 'pino';
+import { rawLoop } from './storage.ts';
+
+const log = pino({ level: 'silent' });
+
+async function ticketChannels(
+  emulator: Emulator,
+  world: DemoWorld,
+  db: DatabaseHandle,
+  count: number,
+) {
+  const guild = emulator.state.guild(world.guildId);
+  await upsertGuild(db.db, { id: guild.id, name: guild.name, ownerId: guild.ownerId });
+  const out: { channelId: string; ticketId: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const channel = emulator.control.createChannel(world.guildId, {
+      name: `bench-${i}`,
+      overwrites: [
+        { id: world.guildId, type: 0, allow: 0n, deny: 1024n },
+        { id: world.users.member, type: 1, allow: 1024n | 2048n | 65536n, deny: 0n },
+        { id: world.application.botUserId, type: 1, allow: 1024n | 2048n | 65536n, deny: 0n },
+      ],
+    });
+    const { ticket } = await createTicket(db.db, {
+      guildId: world.guildId,
+      openerId: world.users.member,
+      channelId: channel.id,
+    });
+    out.push({ channelId: channel.id, ticketId: ticket.id });
+  }
+  return out;
+}
+
+async function countMessages(db: DatabaseHandle): Promise<number> {
+  const [row] = await db.query<{ n: number }>('select count(*)::int as n from messages');
+  return row?.n ?? 0;
+}
+
+/** Messages per second from the emulator's dispatch to a committed row, beside the raw loop. */
+export async function mirroringBench(messages = 3000): Promise<string[]> {
+  const t = await createTestDatabase();
+  const emulator = await Emulator.start();
+  const world = seedDemo(emulator);
+  try {
+    const channels = await ticketChannels(emulator, world, t.handle, 20);
+    const bot = await startBot({
+      database: t.handle,
+      token: world.application.botToken,
+      apiUrl: emulator.apiUrl,
+      log,
+    });
+    try {
+      const started = performance.now();
+      for (let i = 0; i < messages; i++) {
+        const target = channels[i % channels.length];
+        if (target)
+          emulator.control.sendMessage(world.users.member, target.channelId, `bench ${i}`);
+        if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+      }
+      while ((await countMessages(t.handle)) < messages)
+        await new Promise((r) => setTimeout(r, 20));
+      const mirrored = messages / ((performance.now() - started) / 1000);
+      const raw4 = await rawLoop(t.handle, 4);
+      const raw20 = await rawLoop(t.handle, 20);
+      return [
+        `| Discord → committed row (gateway packet, ticket lookup, upsert, event, notify; 20 channels) | ${mirrored.toFixed(0)} msg/s | raw loop, 4 conns: ${raw4.toFixed(0)} rows/s; 20 conns: ${raw20.toFixed(0)} rows/s | ${(mirrored / raw4).toFixed(2)} of the 4-connection loop |`,
+      ];
+    } finally {
+      await bot.stop();
+    }
+  } finally {
+    await emulator.close();
+    await t[Symbol.asyncDispose]();
+  }
+}
+
+/** 10,000 messages across 100 tickets written while the bot was away, read back at start. */
+export async function backfillBench(tickets = 100, perTicket = 100): Promise<string[]> {
+  const t = await createTestDatabase();
+  const emulator = await Emulator.start();
+  const world = seedDemo(emulator);
+  try {
+    const channels = await ticketChannels(emulator, world, t.handle, tickets);
+    for (const { channelId } of channels) {
+      for (let i = 0; i < perTicket; i++)
+        emulator.control.sendMessage(world.users.member, channelId, `old ${i}`);
+    }
+    const started = performance.now();
+    const bot = await startBot({
+      database: t.handle,
+      token: world.application.botToken,
+      apiUrl: emulator.apiUrl,
+      log,
+    });
+    try {
+      const result = await bot.lastBackfill();
+      const seconds = (performance.now() - started) / 1000;
+      const stored = await countMessages(t.handle);
+      if (stored !== tickets * perTicket)
+        throw new Error(`backfill stored ${stored} of ${tickets * perTicket}`);
+      return [
+        `| backfill of ${result.messages.toLocaleString('en')} messages across ${tickets} tickets (login included), emulator rate limits off | ${seconds.toFixed(2)} s | target ≤ 5 s | ${seconds <= 5 ? 'met' : 'missed'} |`,
+      ];
+    } finally {
+      await bot.stop();
+    }
+  } finally {
+    await emulator.close();
+    await t[Symbol.asyncDispose]();
+  }
+}
