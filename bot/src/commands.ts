@@ -38,6 +38,12 @@ export const commandDefinitions = [
     )
     .addSubcommand((s) => s.setName('reopen').setDescription('Reopen this closed ticket'))
     .addSubcommand((s) => s.setName('claim').setDescription('Take this ticket'))
+    .addSubcommand((s) =>
+      s
+        .setName('assign')
+        .setDescription('Give this ticket to a staff member')
+        .addUserOption((o) => o.setName('user').setDescription('Who').setRequired(true)),
+    )
     .addSubcommand((s) => s.setName('unclaim').setDescription('Give this ticket back'))
     .addSubcommand((s) =>
       s
@@ -83,5 +89,11 @@ export const commandDefinitions = [
         .addStringOption((o) =>
           o.setName('text').setDescription('The note').setRequired(true).setMaxLength(2000),
         ),
+    ),
+  new SlashCommandBuilder()
+    .setName('tag')
+    .setDescription('Post a saved reply')
+    .addStringOption((o) =>
+      o.setName('name').setDescription('Which saved reply').setRequired(true).setMaxLength(100),
     ),
 ].map((c) => c.toJSON());

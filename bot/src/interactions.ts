@@ -1,8 +1,11 @@
 import { Events, type Interaction, MessageFlags } from 'discord.js';
 import { type BotContext, UserError } from './context.ts';
+import { askForComment, rate, saveComment } from './feedback.ts';
 import { postPanel } from './panels.ts';
+import { postTag } from './tags.ts';
 import {
   askToClose,
+  assign,
   claim,
   confirmClose,
   note,
@@ -21,6 +24,16 @@ function parseCustomId(customId: string): { action: string; id: string } | null 
 }
 
 async function route(ctx: BotContext, interaction: Interaction) {
+  // Feedback buttons live in the opener's DMs, outside any server.
+  if (interaction.isButton()) {
+    const parsed = parseCustomId(interaction.customId);
+    if (parsed?.action === 'rate') return rate(ctx, interaction, parsed.id);
+    if (parsed?.action === 'comment') return askForComment(interaction, parsed.id);
+  }
+  if (interaction.isModalSubmit()) {
+    const parsed = parseCustomId(interaction.customId);
+    if (parsed?.action === 'comment-modal') return saveComment(ctx, interaction, parsed.id);
+  }
   if (!interaction.inCachedGuild()) {
     if (interaction.isRepliable()) {
       await interaction.reply({
@@ -32,6 +45,7 @@ async function route(ctx: BotContext, interaction: Interaction) {
   }
   if (interaction.isChatInputCommand()) {
     if (interaction.commandName === 'panel') return postPanel(ctx, interaction);
+    if (interaction.commandName === 'tag') return postTag(ctx, interaction);
     if (interaction.commandName !== 'ticket') return;
     switch (interaction.options.getSubcommand()) {
       case 'close':
@@ -40,6 +54,8 @@ async function route(ctx: BotContext, interaction: Interaction) {
         return reopen(ctx, interaction);
       case 'claim':
         return claim(ctx, interaction);
+      case 'assign':
+        return assign(ctx, interaction);
       case 'unclaim':
         return unclaim(ctx, interaction);
       case 'add':

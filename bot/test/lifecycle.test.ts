@@ -1,4 +1,5 @@
 import { createCategory } from '@ticketflow/db/repositories/categories';
+import { saveTag } from '@ticketflow/db/repositories/tags';
 import { guilds } from '@ticketflow/db/schema';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
@@ -262,6 +263,94 @@ describe('the ticket lifecycle in Discord', () => {
         .channelMessages(channelId)
         .map((m) => m.content),
     ).not.toContain('Customer is a VIP');
+  });
+
+  it('posts saved replies for staff and assigns tickets to staff of the category only', async () => {
+    await saveTag(db.handle.db, {
+      guildId: t.world.guildId,
+      name: 'Refunds',
+      content: 'Refunds take 5 to 7 days.',
+    });
+    const channelId = await openSupportTicket(t.world.users.billing, 'Where is my refund?');
+    const run = async (
+      userId: string,
+      name: string,
+      options: Record<string, string>,
+      subcommand?: string,
+    ) =>
+      control()
+        .runCommand(userId, channelId, name, { options, ...(subcommand ? { subcommand } : {}) })
+        .response();
+
+    const posted = await run(t.world.users.support, 'tag', { name: 'refunds' });
+    expect(posted.message).toMatchObject({ content: 'Refunds take 5 to 7 days.', flags: 0 });
+    const unknown = await run(t.world.users.support, 'tag', { name: 'nope' });
+    expect(unknown.message?.content).toBe(
+      'No saved reply is called "nope". Saved replies: refunds.',
+    );
+    const refused = await run(t.world.users.billing, 'tag', { name: 'refunds' });
+    expect(refused.message?.content).toBe("Only staff of this ticket's category can do that.");
+
+    const notStaff = await run(
+      t.world.users.support,
+      'ticket',
+      { user: t.world.users.member },
+      'assign',
+    );
+    expect(notStaff.message?.content).toBe("mia is not staff of this ticket's category.");
+    const assigned = await run(
+      t.world.users.admin,
+      'ticket',
+      { user: t.world.users.support },
+      'assign',
+    );
+    expect(assigned.message?.content).toMatch(/assigned this ticket to/);
+    expect((await ticketRow(channelId))?.assignee_id).toBe(t.world.users.support);
+  });
+
+  it('asks the opener by DM for a rating and a comment after closing', async () => {
+    const opener = t.emulator.control.createUser({ username: 'rita' });
+    t.emulator.control.addMember(t.world.guildId, opener.id);
+    const channelId = await openSupportTicket(opener.id, 'Rate me');
+    const ticketId = (await ticketRow(channelId))?.id as string;
+    const ask = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close' })
+      .response();
+    await control()
+      .clickButton(
+        t.world.users.support,
+        channelId,
+        ask.message?.id as string,
+        `tf:close-confirm:${ticketId}`,
+      )
+      .response();
+
+    const dm = await eventually(() => control().dmChannels(opener.id)[0]);
+    const [question] = await eventually(() => {
+      const messages = control().readMessages(opener.id, dm.id);
+      return messages.length > 0 ? messages : null;
+    });
+    expect(question?.content).toMatch(/Your ticket #\d+ in \*\*TicketFlow Demo\*\* was closed/);
+    const rated = await control()
+      .clickButton(opener.id, dm.id, question?.id as string, `tf:rate:${ticketId}_4`)
+      .response();
+    expect(rated.message?.content).toBe('Thanks! You rated ⭐⭐⭐⭐ (4/5).');
+    const commentButton = await control().clickButton(
+      opener.id,
+      dm.id,
+      question?.id as string,
+      `tf:comment:${ticketId}`,
+    );
+    await commentButton.response();
+    const thanked = await control()
+      .submitModal(opener.id, commentButton.interaction.id, { comment: 'Quick and kind' })
+      .response();
+    expect(thanked.message?.content).toBe('Thanks for the comment!');
+    const [row] = await db.handle.query<{ rating: number; comment: string }>(
+      'select rating, comment from feedback where ticket_id = $1',
+      [ticketId],
+    );
+    expect(row).toEqual({ rating: 4, comment: 'Quick and kind' });
   });
 
   it('closes with a confirmation, locks the channel for the opener, and deletes it after the delay', async () => {

@@ -21,6 +21,7 @@ import {
   OverwriteType,
 } from 'discord.js';
 import { type BotContext, memberFacts, UserError } from '../context.ts';
+import { askForFeedback } from '../feedback.ts';
 import { PARTICIPANT_FLAGS } from './open.ts';
 
 type Ticket = typeof tickets.$inferSelect;
@@ -144,6 +145,7 @@ export async function confirmClose(
     content: `🔒 Ticket closed by ${interaction.user}.${pending.reason ? ` Reason: ${pending.reason}` : ''}\nThis channel will be deleted in ${delay < 60 ? `${delay} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`}. Staff can run /ticket reopen until then.`,
     allowedMentions: { parse: [] },
   });
+  await askForFeedback(ctx, ticket, interaction.guild.name);
 }
 
 /** Opens a closed ticket again while its channel exists, and calls off the deletion. */
@@ -162,6 +164,41 @@ export async function reopen(ctx: BotContext, interaction: ChatInputCommandInter
   await interaction.reply({
     content: `🔓 Ticket reopened by ${interaction.user}.`,
     allowedMentions: { parse: [] },
+  });
+}
+
+/** `/ticket assign @staff`: hands the ticket to a staff member of its category. */
+export async function assign(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const user = interaction.options.getUser('user', true);
+  const member = await interaction.guild.members
+    .fetch({ user: user.id, cache: false })
+    .catch(() => null);
+  if (!member) throw new UserError(`${user.username} is not a member of this server.`);
+  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
+  const facts = {
+    userId: user.id,
+    roleIds: [...member.roles.cache.keys()],
+    managesGuild:
+      interaction.guild.ownerId === user.id ||
+      member.permissions.any(['Administrator', 'ManageGuild']),
+  };
+  const category = ticket.categoryId
+    ? await getCategory(ctx.db, ticket.guildId, ticket.categoryId)
+    : undefined;
+  if (!(category ? isStaffOf(facts, category, adminRoles) : isAdmin(facts, adminRoles))) {
+    throw new UserError(`${user.username} is not staff of this ticket's category.`);
+  }
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { assigneeId: user.id },
+    { actorId: interaction.user.id, kind: 'ticket.assigned' },
+  );
+  await interaction.reply({
+    content: `📌 ${interaction.user} assigned this ticket to ${user}.`,
+    allowedMentions: { users: [user.id] },
   });
 }
 
