@@ -27,6 +27,38 @@ export interface MessageInput {
 
 export type UpsertResult = { changed: false } | { changed: true; created: boolean; seq: number };
 
+/** The row a message input becomes. */
+function messageRow(input: MessageInput) {
+  return {
+    id: input.id,
+    guildId: input.guildId,
+    ticketId: input.ticketId,
+    channelId: input.channelId ?? null,
+    authorId: input.authorId ?? null,
+    content: input.content,
+    attachments: input.attachments ?? [],
+    embeds: input.embeds ?? [],
+    source: input.source ?? 'discord',
+    internal: input.internal ?? false,
+    createdAt: input.createdAt,
+    editedAt: input.editedAt ?? null,
+  };
+}
+
+/** On a known id: take a newer edit; never touch a deleted message; a replay changes nothing. */
+const applyNewerEdit = {
+  target: messages.id,
+  set: {
+    content: sql`excluded.content`,
+    attachments: sql`excluded.attachments`,
+    embeds: sql`excluded.embeds`,
+    editedAt: sql`excluded.edited_at`,
+  },
+  setWhere: sql`${messages.deletedAt} is null
+    and excluded.edited_at is not null
+    and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
+};
+
 /** Moves the ticket's "newest message" pointer forward (never back). */
 async function touchTicket(tx: Transaction, ticketId: string, messageId: string, at: Date) {
   await tx
@@ -87,35 +119,10 @@ export async function upsertMessage(db: Executor, input: MessageInput): Promise<
   return db.transaction(async (tx) => {
     const confirmed = await confirmByNonce(tx, input);
     if (confirmed) return confirmed;
-    const values = {
-      id: input.id,
-      guildId: input.guildId,
-      ticketId: input.ticketId,
-      channelId: input.channelId ?? null,
-      authorId: input.authorId ?? null,
-      content: input.content,
-      attachments: input.attachments ?? [],
-      embeds: input.embeds ?? [],
-      source: input.source ?? 'discord',
-      internal: input.internal ?? false,
-      createdAt: input.createdAt,
-      editedAt: input.editedAt ?? null,
-    };
     const [row] = await tx
       .insert(messages)
-      .values(values)
-      .onConflictDoUpdate({
-        target: messages.id,
-        set: {
-          content: sql`excluded.content`,
-          attachments: sql`excluded.attachments`,
-          embeds: sql`excluded.embeds`,
-          editedAt: sql`excluded.edited_at`,
-        },
-        setWhere: sql`${messages.deletedAt} is null
-          and excluded.edited_at is not null
-          and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
-      })
+      .values(messageRow(input))
+      .onConflictDoUpdate(applyNewerEdit)
       // xmax is 0 only on a row this statement inserted (not one it updated).
       .returning({ inserted: sql<boolean>`(xmax = 0)` });
     if (!row) return { changed: false };
@@ -323,34 +330,8 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
     if (unique.length === 0) return changed;
     const rows = await tx
       .insert(messages)
-      .values(
-        unique.map((input) => ({
-          id: input.id,
-          guildId: input.guildId,
-          ticketId: input.ticketId,
-          channelId: input.channelId ?? null,
-          authorId: input.authorId ?? null,
-          content: input.content,
-          attachments: input.attachments ?? [],
-          embeds: input.embeds ?? [],
-          source: input.source ?? 'discord',
-          internal: input.internal ?? false,
-          createdAt: input.createdAt,
-          editedAt: input.editedAt ?? null,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: messages.id,
-        set: {
-          content: sql`excluded.content`,
-          attachments: sql`excluded.attachments`,
-          embeds: sql`excluded.embeds`,
-          editedAt: sql`excluded.edited_at`,
-        },
-        setWhere: sql`${messages.deletedAt} is null
-          and excluded.edited_at is not null
-          and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
-      })
+      .values(unique.map(messageRow))
+      .onConflictDoUpdate(applyNewerEdit)
       .returning({ id: messages.id, inserted: sql<boolean>`(xmax = 0)` });
     if (rows.length === 0) return changed;
     rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
