@@ -105,9 +105,14 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.js error'));
 
   let backfilled: Promise<Awaited<ReturnType<typeof backfill>>> | null = null;
+  let firstDone: (result: Promise<Awaited<ReturnType<typeof backfill>>>) => void = () => {};
+  const firstBackfill = new Promise<Awaited<ReturnType<typeof backfill>>>((resolve) => {
+    firstDone = resolve;
+  });
   const catchUp = (shardId: number) => {
     const guildIds = client.guilds.cache.filter((g) => g.shardId === shardId).map((g) => g.id);
     backfilled = backfill({ db: database.db, rest: client.rest, mirror, log, guildIds });
+    firstDone(backfilled);
     backfilled.then(
       (r) => log.info({ shardId, ...r }, 'backfill done'),
       (error: unknown) => log.error({ err: error, shardId }, 'backfill failed'),
@@ -131,10 +136,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     mirror,
     outbox,
     jobs,
-    lastBackfill: async () => {
-      while (!backfilled) await new Promise((r) => setTimeout(r, 10));
-      return backfilled;
-    },
+    lastBackfill: () => backfilled ?? firstBackfill,
     async stop() {
       client.removeAllListeners(Events.InteractionCreate);
       await interactions.idle();

@@ -118,6 +118,21 @@ describe('the ticket lifecycle in Discord', () => {
     return channelId;
   }
 
+  /** Support runs `/ticket close` and confirms it. */
+  async function closeAsStaff(channelId: string, ticketId: string) {
+    const ask = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close' })
+      .response();
+    await control()
+      .clickButton(
+        t.world.users.support,
+        channelId,
+        ask.message?.id as string,
+        `tf:close-confirm:${ticketId}`,
+      )
+      .response();
+  }
+
   it('lets an admin post a panel, and refuses a member', async () => {
     const refused = await control()
       .runCommand(t.world.users.member, t.world.channels.welcome, 'panel')
@@ -313,17 +328,7 @@ describe('the ticket lifecycle in Discord', () => {
     t.emulator.control.addMember(t.world.guildId, opener.id);
     const channelId = await openSupportTicket(opener.id, 'Rate me');
     const ticketId = (await ticketRow(channelId))?.id as string;
-    const ask = await control()
-      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close' })
-      .response();
-    await control()
-      .clickButton(
-        t.world.users.support,
-        channelId,
-        ask.message?.id as string,
-        `tf:close-confirm:${ticketId}`,
-      )
-      .response();
+    await closeAsStaff(channelId, ticketId);
 
     const dm = await eventually(() => control().dmChannels(opener.id)[0]);
     const [question] = await eventually(() => {
@@ -433,17 +438,7 @@ describe('the ticket lifecycle in Discord', () => {
       .where(eq(guilds.id, t.world.guildId));
     const channelId = await openSupportTicket(t.world.users.support, 'Restart me');
     const ticketId = (await ticketRow(channelId))?.id as string;
-    const ask = await control()
-      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close' })
-      .response();
-    await control()
-      .clickButton(
-        t.world.users.support,
-        channelId,
-        ask.message?.id as string,
-        `tf:close-confirm:${ticketId}`,
-      )
-      .response();
+    await closeAsStaff(channelId, ticketId);
     await bot.stop();
     expect(t.emulator.state.channels.has(channelId)).toBe(true);
     bot = await start();
