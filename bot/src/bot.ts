@@ -6,10 +6,11 @@ import { backfill } from './backfill.ts';
 import { commandDefinitions } from './commands.ts';
 import { handleGuildEvent } from './guild-events.ts';
 import { registerInteractions } from './interactions.ts';
-import { createJobWorker, type JobHandler } from './jobs-worker.ts';
+import { createJobWorker, defaultJobHandlers, type JobHandler } from './jobs-worker.ts';
 import { Mirror } from './mirror.ts';
 import { createOutboxWorker, type OutboxAction } from './outbox-worker.ts';
 import type { QueueWorker } from './queue-worker.ts';
+import { closeRequestJob } from './tickets/close-request.ts';
 import { TicketDirectory } from './tickets-by-channel.ts';
 
 export interface BotOptions {
@@ -83,20 +84,21 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     workerId,
     ...options.outbox,
   });
+  const ctx = { db: database.db, client: client as Client<true>, log, tickets };
   const jobs = createJobWorker({
     db: database.db,
     bus: database.bus,
     rest: client.rest,
     log,
     workerId,
-    ...options.jobs,
+    ...(options.jobs?.pollMs ? { pollMs: options.jobs.pollMs } : {}),
+    handlers: {
+      ...defaultJobHandlers,
+      'close-request': closeRequestJob(ctx),
+      ...options.jobs?.handlers,
+    },
   });
-  const interactions = registerInteractions({
-    db: database.db,
-    client: client as Client<true>,
-    log,
-    tickets,
-  });
+  const interactions = registerInteractions(ctx);
 
   client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
     void handleGuildEvent(database.db, log, packet.t, packet.d);

@@ -36,6 +36,12 @@ export const commandDefinitions = [
           o.setName('reason').setDescription('Why it is closed').setMaxLength(500),
         ),
     )
+    .addSubcommand((s) =>
+      s
+        .setName('close-request')
+        .setDescription('Ask the opener whether this ticket can be closed')
+        .addStringOption((o) => o.setName('reason').setDescription('Why').setMaxLength(500)),
+    )
     .addSubcommand((s) => s.setName('reopen').setDescription('Reopen this closed ticket'))
     .addSubcommand((s) => s.setName('claim').setDescription('Take this ticket'))
     .addSubcommand((s) =>

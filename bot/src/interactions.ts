@@ -3,6 +3,7 @@ import { type BotContext, UserError } from './context.ts';
 import { askForComment, rate, saveComment } from './feedback.ts';
 import { postPanel } from './panels.ts';
 import { postTag } from './tags.ts';
+import { answerCloseRequest, requestClose } from './tickets/close-request.ts';
 import {
   askToClose,
   assign,
@@ -50,6 +51,8 @@ async function route(ctx: BotContext, interaction: Interaction) {
     switch (interaction.options.getSubcommand()) {
       case 'close':
         return askToClose(ctx, interaction, interaction.options.getString('reason'));
+      case 'close-request':
+        return requestClose(ctx, interaction);
       case 'reopen':
         return reopen(ctx, interaction);
       case 'claim':
@@ -85,6 +88,10 @@ async function route(ctx: BotContext, interaction: Interaction) {
         return interaction.update({ content: 'The ticket stays open.', components: [] });
       case 'claim':
         return claim(ctx, interaction);
+      case 'cr-accept':
+        return answerCloseRequest(ctx, interaction, parsed.id, true);
+      case 'cr-deny':
+        return answerCloseRequest(ctx, interaction, parsed.id, false);
       default:
         return;
     }

@@ -385,7 +385,7 @@ describe('the ticket lifecycle in Discord', () => {
     await eventually(() =>
       control().channelMessages(channelId).at(-1)?.content.includes('Ticket closed by'),
     );
-    expect(control().channelMessages(channelId).at(-1)?.content).toMatch(/deleted in 1 seconds/);
+    expect(control().channelMessages(channelId).at(-1)?.content).toMatch(/deleted in 1 second\./);
     expect(() => control().sendMessage(t.world.users.member2, channelId, 'wait!')).toThrow(
       /Missing Permissions/,
     );
@@ -429,6 +429,73 @@ describe('the ticket lifecycle in Discord', () => {
     );
     expect(jobs).toEqual([{ status: 'cancelled' }]);
     control().sendMessage(t.world.users.admin, channelId, 'thanks for reopening');
+  });
+
+  it('asks the opener to confirm closing: no keeps it open, yes closes it, and only the opener may answer', async () => {
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { closeDelaySeconds: 3600, closeRequestHours: 1 } })
+      .where(eq(guilds.id, t.world.guildId));
+    const opener = t.emulator.control.createUser({ username: 'olga' });
+    t.emulator.control.addMember(t.world.guildId, opener.id);
+    const channelId = await openSupportTicket(opener.id, 'Close me politely');
+    const ticketId = (await ticketRow(channelId))?.id as string;
+    const ask = async () =>
+      (
+        await control()
+          .runCommand(t.world.users.support, channelId, 'ticket', {
+            subcommand: 'close-request',
+            options: { reason: 'fixed' },
+          })
+          .response()
+      ).message as { id: string; content: string };
+
+    const first = await ask();
+    expect(first.content).toMatch(
+      /thinks this ticket can be closed \(fixed\)\. Can we close it\? Without an answer it closes in 60 minutes\./,
+    );
+    const notYours = await control()
+      .clickButton(t.world.users.support, channelId, first.id, `tf:cr-accept:${ticketId}`)
+      .response();
+    expect(notYours.message?.content).toBe('Only the person who opened this ticket can answer.');
+    const no = await control()
+      .clickButton(opener.id, channelId, first.id, `tf:cr-deny:${ticketId}`)
+      .response();
+    expect(no.message?.content).toMatch(/still needs help/);
+    expect((await ticketRow(channelId))?.status).toBe('open');
+
+    const second = await ask();
+    await control()
+      .clickButton(opener.id, channelId, second.id, `tf:cr-accept:${ticketId}`)
+      .response();
+    await eventually(async () => (await ticketRow(channelId))?.status === 'closed');
+    expect((await ticketRow(channelId))?.close_reason).toBe("Closed at the opener's request");
+  });
+
+  it('closes a ticket whose opener never answers the close request, across a restart', async () => {
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { closeDelaySeconds: 3600, closeRequestHours: 2 / 3600 } })
+      .where(eq(guilds.id, t.world.guildId));
+    const opener = t.emulator.control.createUser({ username: 'nadia' });
+    t.emulator.control.addMember(t.world.guildId, opener.id);
+    const channelId = await openSupportTicket(opener.id, 'I will go quiet');
+    await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', { subcommand: 'close-request' })
+      .response();
+    await bot.stop();
+    bot = await start();
+    const closed = await eventually(async () => {
+      const row = await ticketRow(channelId);
+      return row?.status === 'closed' ? row : null;
+    }, 15_000);
+    expect(closed.close_reason).toBe('No answer to the close request');
+    await eventually(() =>
+      control()
+        .channelMessages(channelId)
+        .at(-1)
+        ?.content.startsWith('🔒 Ticket closed by TicketFlow'),
+    );
   });
 
   it("deletes a closed ticket's channel on time even when the bot restarted in between", async () => {

@@ -57,6 +57,8 @@ export interface GuildSettings {
   adminRoleIds?: string[];
   transcriptDm?: boolean;
   closeDelaySeconds?: number;
+  /** Hours the opener has to answer a close request. */
+  closeRequestHours?: number;
   closedTicketRetentionDays?: number | null;
 }
 

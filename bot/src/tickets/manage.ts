@@ -1,9 +1,8 @@
 import { getCategory } from '@ticketflow/db/repositories/categories';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
-import { cancelJob, scheduleJob } from '@ticketflow/db/repositories/jobs';
+import { cancelJob } from '@ticketflow/db/repositories/jobs';
 import { addNote } from '@ticketflow/db/repositories/messages';
 import {
-  closeTicket,
   findTicketByChannel,
   reopenTicket,
   updateTicket,
@@ -21,14 +20,12 @@ import {
   OverwriteType,
 } from 'discord.js';
 import { type BotContext, memberFacts, UserError } from '../context.ts';
-import { askForFeedback } from '../feedback.ts';
+import { closeInDiscord } from './closing.ts';
 import { PARTICIPANT_FLAGS } from './open.ts';
 
 type Ticket = typeof tickets.$inferSelect;
 type Acting = ChatInputCommandInteraction<'cached'> | ButtonInteraction<'cached'>;
 
-/** Default wait between closing a ticket and deleting its channel. */
-export const DEFAULT_CLOSE_DELAY_SECONDS = 300;
 const CONFIRM_TTL_MS = 10 * 60_000;
 // Overwrites by user id: discord.js keeps no member cache to resolve ids from.
 const MEMBER = { type: OverwriteType.Member } as const;
@@ -114,38 +111,15 @@ export async function confirmClose(
   pendingCloses.delete(`${ticketId}:${interaction.user.id}`);
   const ticket = await ticketHere(ctx, interaction);
   if (ticket.id !== ticketId) throw new UserError('That confirmation belongs to another ticket.');
-  const channel = ticketChannel(interaction);
-  const delay =
-    (await getGuild(ctx.db, ticket.guildId))?.settings.closeDelaySeconds ??
-    DEFAULT_CLOSE_DELAY_SECONDS;
-  // Closed and its channel's deletion scheduled together, or neither.
-  const closed = await ctx.db.transaction(async (tx) => {
-    const done = await closeTicket(tx, {
-      ticketId,
-      closedBy: interaction.user.id,
-      reason: pending.reason,
-    });
-    if (done) {
-      await scheduleJob(tx, {
-        kind: 'delete-channel',
-        key: `delete-channel:${ticket.id}`,
-        guildId: ticket.guildId,
-        runAt: new Date(Date.now() + delay * 1000),
-        payload: { channelId: channel.id, ticketId: ticket.id },
-      });
-    }
-    return done;
-  });
+  const closed = await closeInDiscord(
+    ctx,
+    ticket,
+    { actorId: interaction.user.id, reason: pending.reason },
+    async () => {
+      await interaction.update({ content: `Ticket #${ticket.number} closed.`, components: [] });
+    },
+  );
   if (!closed) throw new UserError('This ticket is already closed.');
-  await interaction.update({ content: `Ticket #${ticket.number} closed.`, components: [] });
-  if (channel.isThread()) await channel.setLocked(true);
-  else await channel.permissionOverwrites.edit(ticket.openerId, { SendMessages: false }, MEMBER);
-  const minutes = Math.max(1, Math.round(delay / 60));
-  await channel.send({
-    content: `🔒 Ticket closed by ${interaction.user}.${pending.reason ? ` Reason: ${pending.reason}` : ''}\nThis channel will be deleted in ${delay < 60 ? `${delay} seconds` : `${minutes} minute${minutes === 1 ? '' : 's'}`}. Staff can run /ticket reopen until then.`,
-    allowedMentions: { parse: [] },
-  });
-  await askForFeedback(ctx, ticket, interaction.guild.name);
 }
 
 /** Opens a closed ticket again while its channel exists, and calls off the deletion. */

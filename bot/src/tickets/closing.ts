@@ -1,0 +1,85 @@
+import { getGuild } from '@ticketflow/db/repositories/guilds';
+import { scheduleJob } from '@ticketflow/db/repositories/jobs';
+import { closeTicket } from '@ticketflow/db/repositories/tickets';
+import type { tickets } from '@ticketflow/db/schema';
+import { DiscordAPIError, OverwriteType, RESTJSONErrorCodes } from 'discord.js';
+import type { BotContext } from '../context.ts';
+import { askForFeedback } from '../feedback.ts';
+
+type Ticket = typeof tickets.$inferSelect;
+
+/** "45 seconds", "1 minute", "3 hours": for messages that say when something will happen. */
+export function describeDuration(seconds: number): string {
+  const [value, unit] =
+    seconds < 60
+      ? [Math.round(seconds), 'second']
+      : seconds < 7200
+        ? [Math.round(seconds / 60), 'minute']
+        : [Math.round(seconds / 3600), 'hour'];
+  return `${value} ${unit}${value === 1 ? '' : 's'}`;
+}
+
+/** Default wait between closing a ticket and deleting its channel. */
+export const DEFAULT_CLOSE_DELAY_SECONDS = 300;
+
+/**
+ * Closes a ticket in the database and in Discord, whoever asked (a person or a
+ * job): the ticket and its channel's scheduled deletion in one transaction,
+ * then `acknowledge` (an interaction's answer), the channel locked for the
+ * opener, a closing message, and the opener asked for feedback. Returns false
+ * when the ticket was already closed.
+ */
+export async function closeInDiscord(
+  ctx: BotContext,
+  ticket: Ticket,
+  by: { actorId: string | null; reason: string | null },
+  acknowledge: () => Promise<void> = async () => {},
+): Promise<boolean> {
+  const guild = await getGuild(ctx.db, ticket.guildId);
+  const delay = guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS;
+  const closed = await ctx.db.transaction(async (tx) => {
+    const done = await closeTicket(tx, {
+      ticketId: ticket.id,
+      closedBy: by.actorId,
+      reason: by.reason,
+    });
+    if (done && ticket.channelId) {
+      await scheduleJob(tx, {
+        kind: 'delete-channel',
+        key: `delete-channel:${ticket.id}`,
+        guildId: ticket.guildId,
+        runAt: new Date(Date.now() + delay * 1000),
+        payload: { channelId: ticket.channelId, ticketId: ticket.id },
+      });
+    }
+    return done;
+  });
+  if (!closed) return false;
+  await acknowledge();
+  if (!ticket.channelId) return true;
+  try {
+    const channel = await ctx.client.channels.fetch(ticket.channelId);
+    if (channel?.isThread()) await channel.setLocked(true);
+    else if (channel && 'permissionOverwrites' in channel) {
+      await channel.permissionOverwrites.edit(
+        ticket.openerId,
+        { SendMessages: false },
+        { type: OverwriteType.Member },
+      );
+    }
+    const who = by.actorId ? `<@${by.actorId}>` : 'TicketFlow';
+    const when = describeDuration(delay);
+    if (channel?.isSendable()) {
+      await channel.send({
+        content: `🔒 Ticket closed by ${who}.${by.reason ? ` Reason: ${by.reason}` : ''}\nThis channel will be deleted in ${when}. Staff can run /ticket reopen until then.`,
+        allowedMentions: { parse: [] },
+      });
+    }
+  } catch (error) {
+    // A channel deleted by hand meanwhile: the ticket is closed all the same.
+    if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownChannel))
+      throw error;
+  }
+  await askForFeedback(ctx, ticket, guild?.name ?? 'the server');
+  return true;
+}
