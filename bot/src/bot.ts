@@ -10,6 +10,7 @@ import { createJobWorker, defaultJobHandlers, type JobHandler } from './jobs-wor
 import { Mirror } from './mirror.ts';
 import { createOutboxWorker, type OutboxAction } from './outbox-worker.ts';
 import type { QueueWorker } from './queue-worker.ts';
+import { AUTO_CLOSE_SWEEP, autoCloseSweep, scheduleAutoCloseSweep } from './tickets/auto-close.ts';
 import { closeRequestJob } from './tickets/close-request.ts';
 import { TicketDirectory } from './tickets-by-channel.ts';
 
@@ -21,7 +22,7 @@ export interface BotOptions {
   log: Logger;
   shards?: { count: number; ids: number[] };
   outbox?: { pollMs?: number; baseDelayMs?: number; actions?: Record<string, OutboxAction> };
-  jobs?: { pollMs?: number; handlers?: Record<string, JobHandler> };
+  jobs?: { pollMs?: number; handlers?: Record<string, JobHandler>; autoCloseSweepMs?: number };
 }
 
 export interface Bot {
@@ -95,6 +96,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     handlers: {
       ...defaultJobHandlers,
       'close-request': closeRequestJob(ctx),
+      [AUTO_CLOSE_SWEEP.kind]: autoCloseSweep(ctx, options.jobs?.autoCloseSweepMs ?? 5 * 60_000),
       ...options.jobs?.handlers,
     },
   });
@@ -132,6 +134,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   await (client as Client<true>).application.commands.set(commandDefinitions);
   await outbox.start();
   await jobs.start();
+  await scheduleAutoCloseSweep(ctx);
 
   return {
     client: client as Client<true>,

@@ -1,6 +1,6 @@
 import { channels, type EventBus } from '@ticketflow/db/bus';
 import type { Executor } from '@ticketflow/db/client';
-import { jobQueue } from '@ticketflow/db/repositories/jobs';
+import { jobQueue, scheduleJob } from '@ticketflow/db/repositories/jobs';
 import type { jobs } from '@ticketflow/db/schema';
 import { DiscordAPIError, type REST } from 'discord.js';
 import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
@@ -15,7 +15,9 @@ export interface JobContext {
   rest: REST;
   log: Logger;
 }
-export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<void>;
+/** A job; returning `next` runs it again then (a recurring job, one row at a time). */
+// biome-ignore lint/suspicious/noConfusingVoidType: most jobs return nothing; a recurring one returns when to run next.
+export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<void | { next: Date }>;
 
 const deleteChannelPayload = z.object({
   channelId: z.string().regex(/^\d+$/),
@@ -55,6 +57,7 @@ export function createJobWorker(
 ) {
   const handlers = options.handlers ?? defaultJobHandlers;
   const maxAttempts = options.maxAttempts ?? 5;
+  const again = new Map<number, Date>();
   return new QueueWorker<JobRow>({
     name: 'jobs',
     bus: options.bus,
@@ -72,12 +75,24 @@ export function createJobWorker(
     perform: async (job) => {
       const handler = handlers[job.kind];
       if (!handler) throw new Error(`no handler for job ${job.kind}`);
-      await handler(job, options);
+      const result = await handler(job, options);
+      if (result?.next) again.set(job.id, result.next);
     },
     settle: async (job, error) => {
       const lease = { id: job.id, workerId: options.workerId };
+      const next = again.get(job.id);
+      again.delete(job.id);
       if (error === undefined) {
         await jobQueue.complete(options.db, lease);
+        // Done first, so the key is free for the next run.
+        if (next)
+          await scheduleJob(options.db, {
+            kind: job.kind,
+            key: job.key ?? undefined,
+            guildId: job.guildId,
+            runAt: next,
+            payload: job.payload,
+          });
         return;
       }
       const verdict = classify(error);

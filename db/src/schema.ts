@@ -220,7 +220,11 @@ export const events = pgTable(
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ name: 'events_pk', columns: [t.guildId, t.seq] })],
+  (t) => [
+    primaryKey({ name: 'events_pk', columns: [t.guildId, t.seq] }),
+    // A ticket's activity timeline, and "when was it last warned" for auto-close.
+    index('events_ticket_idx').on(t.ticketId, t.kind),
+  ],
 );
 
 export interface WorkError {

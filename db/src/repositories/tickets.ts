@@ -258,3 +258,52 @@ export async function reopenTicket(db: Executor, ticketId: string, actorId: stri
     return { ticket, seq };
   });
 }
+
+export interface AutoCloseCandidate {
+  id: string;
+  guildId: string;
+  channelId: string;
+  openerId: string;
+  autoCloseHours: number;
+  /** The opener's last message, or the ticket's opening when they wrote none. */
+  lastActive: Date;
+  /** The last auto-close warning, if any. */
+  warnedAt: Date | null;
+}
+
+/** Open tickets in categories with auto-close, with what the auto-close rule needs to decide. */
+export async function listAutoCloseCandidates(db: Executor): Promise<AutoCloseCandidate[]> {
+  const result = (await db.execute(sql`
+    select t.id, t.guild_id::text as "guildId", t.channel_id::text as "channelId", t.opener_id::text as "openerId",
+      c.auto_close_hours as "autoCloseHours",
+      greatest(t.created_at, coalesce((select max(m.created_at) from messages m
+        where m.ticket_id = t.id and m.author_id = t.opener_id and m.deleted_at is null), t.created_at)) as "lastActive",
+      (select max(e.created_at) from events e where e.ticket_id = t.id and e.kind = 'ticket.autoclose_warned') as "warnedAt"
+    from tickets t join categories c on c.id = t.category_id
+    where t.status = 'open' and c.auto_close_hours is not null and t.channel_id is not null`)) as unknown as {
+    rows: Record<string, unknown>[];
+  };
+  return result.rows.map((r) => ({
+    id: String(r.id),
+    guildId: String(r.guildId),
+    channelId: String(r.channelId),
+    openerId: String(r.openerId),
+    autoCloseHours: Number(r.autoCloseHours),
+    lastActive: new Date(r.lastActive as string | Date),
+    warnedAt: r.warnedAt ? new Date(r.warnedAt as string | Date) : null,
+  }));
+}
+
+/** Records that a ticket's opener was warned it will auto-close. */
+export async function recordAutoCloseWarning(
+  db: Executor,
+  ticket: { id: string; guildId: string },
+) {
+  return db.transaction((tx) =>
+    appendEvent(tx, {
+      guildId: ticket.guildId,
+      ticketId: ticket.id,
+      kind: 'ticket.autoclose_warned',
+    }),
+  );
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "events_ticket_idx" ON "events" USING btree ("ticket_id","kind");
