@@ -43,6 +43,14 @@ export const commandDefinitions = [
         .addStringOption((o) => o.setName('reason').setDescription('Why').setMaxLength(500)),
     )
     .addSubcommand((s) => s.setName('reopen').setDescription('Reopen this closed ticket'))
+    .addSubcommand((s) =>
+      s
+        .setName('transfer')
+        .setDescription('Move this ticket to another category')
+        .addStringOption((o) =>
+          o.setName('category').setDescription('Category name').setRequired(true).setMaxLength(100),
+        ),
+    )
     .addSubcommand((s) => s.setName('claim').setDescription('Take this ticket'))
     .addSubcommand((s) =>
       s

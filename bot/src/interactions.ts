@@ -14,6 +14,7 @@ import {
   reopen,
   setParticipant,
   setPriority,
+  transfer,
   unclaim,
 } from './tickets/manage.ts';
 import { finishOpening, startOpening } from './tickets/open.ts';
@@ -55,6 +56,8 @@ async function route(ctx: BotContext, interaction: Interaction) {
         return requestClose(ctx, interaction);
       case 'reopen':
         return reopen(ctx, interaction);
+      case 'transfer':
+        return transfer(ctx, interaction);
       case 'claim':
         return claim(ctx, interaction);
       case 'assign':

@@ -105,13 +105,12 @@ describe('the ticket lifecycle in Discord', () => {
     const submitted = await control()
       .submitModal(userId, click.interaction.id, { topic, details: 'It broke on Tuesday' })
       .response();
-    await eventually(
-      () => submitted.message ?? control().readMessages(userId, t.world.channels.panel).length > 0,
-    );
+    // The deferred reply is edited once the channel exists.
+    const replyId = submitted.message?.id;
     const reply = await eventually(() =>
       control()
         .readMessages(userId, t.world.channels.panel)
-        .find((m) => m.content.startsWith('Your ticket is open')),
+        .find((m) => m.id === replyId && m.content.startsWith('Your ticket is open')),
     );
     const channelId = /<#(\d+)>/.exec(reply.content)?.[1];
     if (!channelId) throw new Error(`no channel in ${reply.content}`);
@@ -321,6 +320,34 @@ describe('the ticket lifecycle in Discord', () => {
     );
     expect(assigned.message?.content).toMatch(/assigned this ticket to/);
     expect((await ticketRow(channelId))?.assignee_id).toBe(t.world.users.support);
+  });
+
+  it('transfers a ticket to another category: Billing staff gain it, Support staff lose it', async () => {
+    const channelId = await openSupportTicket(t.world.users.admin, 'Actually about an invoice');
+    expect(canRead(t.world.users.support, channelId)).toBe(true);
+    expect(canRead(t.world.users.billing, channelId)).toBe(false);
+    const moved = await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', {
+        subcommand: 'transfer',
+        options: { category: 'billing' },
+      })
+      .response();
+    expect(moved.message?.content).toMatch(/moved this ticket to \*\*Billing\*\*/);
+    expect(canRead(t.world.users.billing, channelId)).toBe(true);
+    expect(canRead(t.world.users.support, channelId)).toBe(false);
+    expect(canRead(t.world.users.admin, channelId)).toBe(true);
+    const [row] = await db.handle.query<{ category_id: string }>(
+      'select category_id from tickets where channel_id = $1',
+      [channelId],
+    );
+    expect(row?.category_id).toBe(ids.billing);
+    const again = await control()
+      .runCommand(t.world.users.billing, channelId, 'ticket', {
+        subcommand: 'transfer',
+        options: { category: 'Billing' },
+      })
+      .response();
+    expect(again.message?.content).toBe('This ticket is already in Billing.');
   });
 
   it('asks the opener by DM for a rating and a comment after closing', async () => {

@@ -1,4 +1,4 @@
-import { getCategory } from '@ticketflow/db/repositories/categories';
+import { getCategory, listCategories } from '@ticketflow/db/repositories/categories';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { cancelJob } from '@ticketflow/db/repositories/jobs';
 import { addNote } from '@ticketflow/db/repositories/messages';
@@ -21,7 +21,7 @@ import {
 } from 'discord.js';
 import { type BotContext, memberFacts, UserError } from '../context.ts';
 import { closeInDiscord } from './closing.ts';
-import { PARTICIPANT_FLAGS } from './open.ts';
+import { PARTICIPANT, PARTICIPANT_FLAGS } from './open.ts';
 
 type Ticket = typeof tickets.$inferSelect;
 type Acting = ChatInputCommandInteraction<'cached'> | ButtonInteraction<'cached'>;
@@ -303,5 +303,54 @@ export async function note(ctx: BotContext, interaction: ChatInputCommandInterac
   await interaction.reply({
     content: '📝 Note saved. Only staff see it, on the dashboard.',
     flags: MessageFlags.Ephemeral,
+  });
+}
+
+/**
+ * `/ticket transfer category`: moves the ticket to another category — its
+ * Discord category and its staff: the old category's staff roles lose the
+ * channel, the new one's gain it.
+ */
+export async function transfer(
+  ctx: BotContext,
+  interaction: ChatInputCommandInteraction<'cached'>,
+) {
+  const ticket = await ticketHere(ctx, interaction);
+  await requireStaff(ctx, interaction, ticket);
+  const wanted = interaction.options.getString('category', true).trim().toLowerCase();
+  const all = await listCategories(ctx.db, ticket.guildId);
+  const target = all.find((c) => c.name.toLowerCase() === wanted);
+  if (!target)
+    throw new UserError(
+      `No category is called ${wanted}. Categories: ${all.map((c) => c.name).join(', ')}.`,
+    );
+  if (target.id === ticket.categoryId)
+    throw new UserError(`This ticket is already in ${target.name}.`);
+  const current = ticket.categoryId ? all.find((c) => c.id === ticket.categoryId) : undefined;
+  const channel = ticketChannel(interaction);
+  if (!channel.isThread()) {
+    const oldStaff = new Set(current?.staffRoleIds ?? []);
+    const kept = channel.permissionOverwrites.cache
+      .filter((o) => !oldStaff.has(o.id))
+      .map((o) => ({ id: o.id, type: o.type, allow: o.allow.bitfield, deny: o.deny.bitfield }));
+    const added = target.staffRoleIds
+      .filter((id) => !kept.some((o) => o.id === id))
+      .map((id) => ({ id, type: OverwriteType.Role, allow: PARTICIPANT, deny: [] as bigint[] }));
+    await channel.edit({
+      ...(target.discordCategoryId
+        ? { parent: target.discordCategoryId, lockPermissions: false }
+        : {}),
+      permissionOverwrites: [...kept, ...added],
+    });
+  }
+  await updateTicket(
+    ctx.db,
+    ticket.id,
+    { categoryId: target.id },
+    { actorId: interaction.user.id, kind: 'ticket.transferred' },
+  );
+  await interaction.reply({
+    content: `➡️ ${interaction.user} moved this ticket to **${target.name}**.${target.staffRoleIds.length > 0 ? ` ${target.staffRoleIds.map((id) => `<@&${id}>`).join(' ')}` : ''}`,
+    allowedMentions: { roles: target.staffRoleIds },
   });
 }
