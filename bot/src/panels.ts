@@ -1,5 +1,4 @@
 import { listCategories } from '@ticketflow/db/repositories/categories';
-import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { savePanel } from '@ticketflow/db/repositories/panels';
 import { isAdmin } from '@ticketflow/shared/tickets';
 import {
@@ -11,7 +10,7 @@ import {
   MessageFlags,
   StringSelectMenuBuilder,
 } from 'discord.js';
-import { type BotContext, memberFacts, UserError } from './context.ts';
+import { adminRoleIds, type BotContext, memberFacts, UserError } from './context.ts';
 
 /**
  * `/panel`: an admin posts a ticket panel in the current channel, a button
@@ -21,8 +20,7 @@ export async function postPanel(
   ctx: BotContext,
   interaction: ChatInputCommandInteraction<'cached'>,
 ) {
-  const adminRoles = (await getGuild(ctx.db, interaction.guildId))?.settings.adminRoleIds ?? [];
-  if (!isAdmin(memberFacts(interaction), adminRoles))
+  if (!isAdmin(memberFacts(interaction), await adminRoleIds(ctx, interaction.guildId)))
     throw new UserError('Only server admins can post ticket panels.');
   const all = await listCategories(ctx.db, interaction.guildId);
   const wanted = interaction.options

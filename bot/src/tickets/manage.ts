@@ -1,5 +1,4 @@
 import { getCategory, listCategories } from '@ticketflow/db/repositories/categories';
-import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { cancelJob } from '@ticketflow/db/repositories/jobs';
 import { addNote } from '@ticketflow/db/repositories/messages';
 import {
@@ -8,7 +7,7 @@ import {
   updateTicket,
 } from '@ticketflow/db/repositories/tickets';
 import type { tickets } from '@ticketflow/db/schema';
-import { channelName, isAdmin, isStaffOf } from '@ticketflow/shared/tickets';
+import { channelName, isAdmin, isStaffOf, type MemberFacts } from '@ticketflow/shared/tickets';
 import {
   ActionRowBuilder,
   ButtonBuilder,
@@ -19,7 +18,7 @@ import {
   MessageFlags,
   OverwriteType,
 } from 'discord.js';
-import { type BotContext, memberFacts, UserError } from '../context.ts';
+import { adminRoleIds, type BotContext, memberFacts, UserError } from '../context.ts';
 import { closeInDiscord } from './closing.ts';
 import { PARTICIPANT, PARTICIPANT_FLAGS } from './open.ts';
 
@@ -41,18 +40,26 @@ export async function ticketHere(ctx: BotContext, interaction: Acting): Promise<
 }
 
 /** Staff of the ticket's category, or an admin; anyone else is refused with a reason. */
+/** Whether these member facts make someone staff of the ticket's category (or an admin). */
+async function isStaffOfTicket(
+  ctx: BotContext,
+  facts: MemberFacts,
+  ticket: Ticket,
+): Promise<boolean> {
+  const adminRoles = await adminRoleIds(ctx, ticket.guildId);
+  if (isAdmin(facts, adminRoles)) return true;
+  const category = ticket.categoryId
+    ? await getCategory(ctx.db, ticket.guildId, ticket.categoryId)
+    : undefined;
+  return Boolean(category && isStaffOf(facts, category, adminRoles));
+}
+
 export async function requireStaff(
   ctx: BotContext,
   interaction: Acting,
   ticket: Ticket,
 ): Promise<void> {
-  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
-  const facts = memberFacts(interaction);
-  if (isAdmin(facts, adminRoles)) return;
-  const category = ticket.categoryId
-    ? await getCategory(ctx.db, ticket.guildId, ticket.categoryId)
-    : undefined;
-  if (!category || !isStaffOf(facts, category, adminRoles)) {
+  if (!(await isStaffOfTicket(ctx, memberFacts(interaction), ticket))) {
     throw new UserError("Only staff of this ticket's category can do that.");
   }
 }
@@ -150,7 +157,6 @@ export async function assign(ctx: BotContext, interaction: ChatInputCommandInter
     .fetch({ user: user.id, cache: false })
     .catch(() => null);
   if (!member) throw new UserError(`${user.username} is not a member of this server.`);
-  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
   const facts = {
     userId: user.id,
     roleIds: [...member.roles.cache.keys()],
@@ -158,10 +164,7 @@ export async function assign(ctx: BotContext, interaction: ChatInputCommandInter
       interaction.guild.ownerId === user.id ||
       member.permissions.any(['Administrator', 'ManageGuild']),
   };
-  const category = ticket.categoryId
-    ? await getCategory(ctx.db, ticket.guildId, ticket.categoryId)
-    : undefined;
-  if (!(category ? isStaffOf(facts, category, adminRoles) : isAdmin(facts, adminRoles))) {
+  if (!(await isStaffOfTicket(ctx, facts, ticket))) {
     throw new UserError(`${user.username} is not staff of this ticket's category.`);
   }
   await updateTicket(
@@ -200,7 +203,7 @@ export async function unclaim(ctx: BotContext, interaction: ChatInputCommandInte
   const ticket = await ticketHere(ctx, interaction);
   await requireStaff(ctx, interaction, ticket);
   if (!ticket.assigneeId) throw new UserError('Nobody has claimed this ticket.');
-  const adminRoles = (await getGuild(ctx.db, ticket.guildId))?.settings.adminRoleIds ?? [];
+  const adminRoles = await adminRoleIds(ctx, ticket.guildId);
   if (ticket.assigneeId !== interaction.user.id && !isAdmin(memberFacts(interaction), adminRoles)) {
     throw new UserError('Only the staff member who claimed it (or an admin) can unclaim it.');
   }
