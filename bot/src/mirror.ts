@@ -204,5 +204,6 @@ export function toMessageInput(ref: TicketRef, m: MessagePayload) {
     createdAt: new Date(m.timestamp),
     editedAt: m.edited_timestamp ? new Date(m.edited_timestamp) : null,
     nonce: m.nonce === undefined || m.nonce === null ? null : String(m.nonce),
+    byBot: m.author.bot === true || Boolean(m.webhook_id),
   };
 }

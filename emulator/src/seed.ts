@@ -1,22 +1,9 @@
+import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { ChannelType } from 'discord-api-types/v10';
 import type { Emulator } from './emulator.ts';
 import { P } from './permissions.ts';
 
-/** What TicketFlow's bot needs in a guild, and nothing more. */
-export const BOT_PERMISSIONS =
-  P.ViewChannel |
-  P.ManageChannels |
-  P.ManageRoles |
-  P.SendMessages |
-  P.SendMessagesInThreads |
-  P.CreatePrivateThreads |
-  P.ManageThreads |
-  P.ReadMessageHistory |
-  P.ManageMessages |
-  P.EmbedLinks |
-  P.AttachFiles |
-  P.ManageWebhooks |
-  P.UseApplicationCommands;
+export { BOT_PERMISSIONS };
 
 export interface DemoWorld {
   application: { id: string; botToken: string; clientSecret: string; botUserId: string };

@@ -29,3 +29,17 @@ export class ConflictError extends AppError {
     super(409, 'conflict', message);
   }
 }
+
+/** Not logged in, or the session expired. */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Please log in') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** Discord (or the emulator) did not answer; the request may work in a moment. */
+export class UpstreamError extends AppError {
+  constructor(message = 'Discord is not answering right now; try again in a moment') {
+    super(503, 'discord_unavailable', message);
+  }
+}

@@ -90,3 +90,6 @@ export function refuseToOpen(check: OpenCheck): string | null {
   }
   return null;
 }
+
+/** Default wait between closing a ticket and deleting its channel. */
+export const DEFAULT_CLOSE_DELAY_SECONDS = 300;

@@ -1,7 +1,7 @@
+import { closeAndScheduleDeletion } from '@ticketflow/db/repositories/closing';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
-import { scheduleJob } from '@ticketflow/db/repositories/jobs';
-import { closeTicket } from '@ticketflow/db/repositories/tickets';
 import type { tickets } from '@ticketflow/db/schema';
+import { DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
 import { DiscordAPIError, OverwriteType, RESTJSONErrorCodes } from 'discord.js';
 import type { BotContext } from '../context.ts';
 import { askForFeedback } from '../feedback.ts';
@@ -19,8 +19,7 @@ export function describeDuration(seconds: number): string {
   return `${value} ${unit}${value === 1 ? '' : 's'}`;
 }
 
-/** Default wait between closing a ticket and deleting its channel. */
-export const DEFAULT_CLOSE_DELAY_SECONDS = 300;
+export { DEFAULT_CLOSE_DELAY_SECONDS };
 
 /**
  * Closes a ticket in the database and in Discord, whoever asked (a person or a
@@ -37,22 +36,13 @@ export async function closeInDiscord(
 ): Promise<boolean> {
   const guild = await getGuild(ctx.db, ticket.guildId);
   const delay = guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS;
-  const closed = await ctx.db.transaction(async (tx) => {
-    const done = await closeTicket(tx, {
-      ticketId: ticket.id,
-      closedBy: by.actorId,
-      reason: by.reason,
-    });
-    if (done && ticket.channelId) {
-      await scheduleJob(tx, {
-        kind: 'delete-channel',
-        key: `delete-channel:${ticket.id}`,
-        guildId: ticket.guildId,
-        runAt: new Date(Date.now() + delay * 1000),
-        payload: { channelId: ticket.channelId, ticketId: ticket.id },
-      });
-    }
-    return done;
+  const closed = await closeAndScheduleDeletion(ctx.db, {
+    ticketId: ticket.id,
+    guildId: ticket.guildId,
+    channelId: ticket.channelId,
+    closedBy: by.actorId,
+    reason: by.reason,
+    delaySeconds: delay,
   });
   if (!closed) return false;
   await acknowledge();

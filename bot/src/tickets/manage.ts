@@ -1,11 +1,7 @@
 import { getCategory, listCategories } from '@ticketflow/db/repositories/categories';
-import { cancelJob } from '@ticketflow/db/repositories/jobs';
+import { reopenAndKeepChannel } from '@ticketflow/db/repositories/closing';
 import { addNote } from '@ticketflow/db/repositories/messages';
-import {
-  findTicketByChannel,
-  reopenTicket,
-  updateTicket,
-} from '@ticketflow/db/repositories/tickets';
+import { findTicketByChannel, updateTicket } from '@ticketflow/db/repositories/tickets';
 import type { tickets } from '@ticketflow/db/schema';
 import { channelName, isAdmin, isStaffOf, type MemberFacts } from '@ticketflow/shared/tickets';
 import {
@@ -133,10 +129,9 @@ export async function confirmClose(
 export async function reopen(ctx: BotContext, interaction: ChatInputCommandInteraction<'cached'>) {
   const ticket = await ticketHere(ctx, interaction);
   await requireStaff(ctx, interaction, ticket);
-  const reopened = await ctx.db.transaction(async (tx) => {
-    const done = await reopenTicket(tx, ticket.id, interaction.user.id);
-    if (done) await cancelJob(tx, `delete-channel:${ticket.id}`);
-    return done;
+  const reopened = await reopenAndKeepChannel(ctx.db, {
+    ticketId: ticket.id,
+    actorId: interaction.user.id,
   });
   if (!reopened) throw new UserError('This ticket is not closed.');
   const channel = ticketChannel(interaction);

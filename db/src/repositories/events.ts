@@ -115,3 +115,22 @@ export async function appendEvents(
   );
   return seqs;
 }
+
+/** A ticket's activity, oldest first. */
+export function listTicketEvents(db: Executor, ticketId: string, limit = 500) {
+  return db
+    .select()
+    .from(events)
+    .where(eq(events.ticketId, ticketId))
+    .orderBy(asc(events.seq))
+    .limit(limit);
+}
+
+/** The guild's newest event seq (0 before the first). */
+export async function latestSeq(db: Executor, guildId: string): Promise<number> {
+  const [row] = await db
+    .select({ seq: guildSequences.lastEventSeq })
+    .from(guildSequences)
+    .where(eq(guildSequences.guildId, guildId));
+  return row?.seq ?? 0;
+}

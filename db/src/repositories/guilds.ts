@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
 import { guildSequences, guilds, users } from '../schema.ts';
+import { ensureDefaultColumns } from './columns.ts';
 import { cancelJob, scheduleJob } from './jobs.ts';
 
 export interface GuildInput {
@@ -29,6 +30,7 @@ export async function upsertGuild(db: Executor, input: GuildInput) {
       })
       .returning();
     await tx.insert(guildSequences).values({ guildId: input.id }).onConflictDoNothing();
+    await ensureDefaultColumns(tx, input.id);
     // Back within 30 days of leaving: the scheduled erasure is called off.
     await cancelJob(tx, purgeKey(input.id));
     if (!guild) throw new Error('upsert returned no guild row');

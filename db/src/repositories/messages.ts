@@ -1,7 +1,8 @@
 import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Executor, Transaction } from '../client.ts';
-import { messages, tickets, type WorkError } from '../schema.ts';
+import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
 import { appendEvent, appendEvents } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
 
@@ -23,6 +24,8 @@ export interface MessageInput {
   editedAt?: Date | null;
   /** The `nonce` Discord echoes back: matches a dashboard reply still pending under our own id. */
   nonce?: string | null;
+  /** Posted by a bot or webhook: not a staff response. */
+  byBot?: boolean;
 }
 
 export type UpsertResult = { changed: false } | { changed: true; created: boolean; seq: number };
@@ -59,17 +62,36 @@ const applyNewerEdit = {
     and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
 };
 
-/** Moves the ticket's "newest message" pointer forward (never back). */
-async function touchTicket(tx: Transaction, ticketId: string, messageId: string, at: Date) {
+/** A person's (not a bot's) visible message: what counts as a response when it is not the opener's. */
+function responder(input: MessageInput): { authorId: string; at: Date } | undefined {
+  if (input.byBot || input.internal || !input.authorId) return undefined;
+  return { authorId: input.authorId, at: input.createdAt };
+}
+
+/**
+ * Moves the ticket's "newest message" pointer forward (never back), and sets
+ * its first response: the earliest message of a person other than the opener.
+ */
+async function touchTicket(
+  tx: Transaction,
+  ticketId: string,
+  messageId: string,
+  at: Date,
+  people: ({ authorId: string; at: Date } | undefined)[] = [],
+) {
+  const known = people.filter((p) => p !== undefined);
+  const firstResponse =
+    known.length === 0
+      ? sql`${tickets.firstResponseAt}`
+      : sql`coalesce(${tickets.firstResponseAt}, (select min(x.at) from unnest(${known.map((p) => p.authorId)}::text[], ${known.map((p) => p.at.toISOString())}::timestamptz[]) as x(author, at) where x.author <> ${tickets.openerId}::text))`;
   await tx
     .update(tickets)
-    .set({ lastMessageId: messageId, lastMessageAt: at })
-    .where(
-      and(
-        eq(tickets.id, ticketId),
-        sql`(${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId})`,
-      ),
-    );
+    .set({
+      lastMessageId: sql`case when ${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId} then ${messageId}::bigint else ${tickets.lastMessageId} end`,
+      lastMessageAt: sql`case when ${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId} then ${at.toISOString()}::timestamptz else ${tickets.lastMessageAt} end`,
+      firstResponseAt: firstResponse,
+    })
+    .where(eq(tickets.id, ticketId));
 }
 
 /**
@@ -127,7 +149,9 @@ export async function upsertMessage(db: Executor, input: MessageInput): Promise<
       .returning({ inserted: sql<boolean>`(xmax = 0)` });
     if (!row) return { changed: false };
 
-    if (row.inserted) await touchTicket(tx, input.ticketId, input.id, input.createdAt);
+    if (row.inserted) {
+      await touchTicket(tx, input.ticketId, input.id, input.createdAt, [responder(input)]);
+    }
     const seq = await appendEvent(tx, {
       guildId: input.guildId,
       ticketId: input.ticketId,
@@ -220,6 +244,10 @@ export async function queueReply(db: Executor, input: ReplyInput) {
       })
       .returning();
     if (!message) throw new Error('reply insert returned nothing');
+    await tx
+      .update(tickets)
+      .set({ firstResponseAt: sql`coalesce(${tickets.firstResponseAt}, now())` })
+      .where(and(eq(tickets.id, input.ticketId), sql`${tickets.openerId} <> ${input.authorId}`));
     const outboxItem = await enqueueOutbox(tx, {
       guildId: input.guildId,
       ticketId: input.ticketId,
@@ -342,6 +370,12 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
         first.ticketId,
         newest.id,
         byId.get(newest.id)?.createdAt ?? new Date(),
+        rows
+          .filter((r) => r.inserted)
+          .map((r) => {
+            const input = byId.get(r.id);
+            return input ? responder(input) : undefined;
+          }),
       );
     }
     await appendEvents(
@@ -355,5 +389,162 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
       })),
     );
     return changed + rows.length;
+  });
+}
+
+const author = alias(users, 'author');
+
+/** Message fields with the author and, for a failed reply, Discord's reason. */
+const messageFields = {
+  id: messages.id,
+  guildId: messages.guildId,
+  ticketId: messages.ticketId,
+  authorId: messages.authorId,
+  content: messages.content,
+  attachments: messages.attachments,
+  embeds: messages.embeds,
+  source: messages.source,
+  internal: messages.internal,
+  delivery: messages.delivery,
+  createdAt: messages.createdAt,
+  editedAt: messages.editedAt,
+  deletedAt: messages.deletedAt,
+  author: {
+    id: author.id,
+    username: author.username,
+    globalName: author.globalName,
+    avatar: author.avatar,
+  },
+  failure: sql<string | null>`case when ${messages.delivery} = 'failed' then (
+    select o.last_error->>'message' from ${outbox} o
+    where o.ticket_id = ${messages.ticketId} and o.kind = 'reply' and o.payload->>'nonce' = ${messages.nonce}
+    order by o.id desc limit 1) end`,
+};
+
+export type MessageView = Awaited<ReturnType<typeof getMessagesByIds>>[number];
+
+/** A ticket's messages, newest first from `before`, at most `limit`. */
+export function listTicketMessages(
+  db: Executor,
+  ticketId: string,
+  options: { before?: string; limit: number },
+) {
+  return db
+    .select(messageFields)
+    .from(messages)
+    .leftJoin(author, eq(author.id, messages.authorId))
+    .where(
+      and(
+        eq(messages.ticketId, ticketId),
+        options.before ? lt(messages.id, options.before) : undefined,
+      ),
+    )
+    .orderBy(desc(messages.id))
+    .limit(options.limit);
+}
+
+export function getMessagesByIds(db: Executor, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select(messageFields)
+    .from(messages)
+    .leftJoin(author, eq(author.id, messages.authorId))
+    .where(inArray(messages.id, ids));
+}
+
+/** Tries a failed reply again: pending once more, a new outbox item with the same nonce. */
+export async function retryReply(
+  db: Executor,
+  ticketId: string,
+  messageId: string,
+  authorName: string,
+) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(messages)
+      .set({ delivery: 'pending' })
+      .where(
+        and(
+          eq(messages.id, messageId),
+          eq(messages.ticketId, ticketId),
+          eq(messages.delivery, 'failed'),
+        ),
+      )
+      .returning();
+    if (!row?.channelId || !row.nonce) return undefined;
+    await enqueueOutbox(tx, {
+      guildId: row.guildId,
+      ticketId,
+      kind: 'reply',
+      payload: { nonce: row.nonce, channelId: row.channelId, authorName },
+    });
+    const seq = await appendEvent(tx, {
+      guildId: row.guildId,
+      ticketId,
+      kind: 'message.retried',
+      actorId: row.authorId,
+      data: { messageId },
+    });
+    return { message: row, seq };
+  });
+}
+
+/** Changes a note's text (notes only; Discord messages change through Discord). */
+export async function editNote(
+  db: Executor,
+  input: { ticketId: string; noteId: string; content: string; actorId: string },
+) {
+  return db.transaction(async (tx) => {
+    const [note] = await tx
+      .update(messages)
+      .set({ content: input.content, editedAt: sql`now()` })
+      .where(
+        and(
+          eq(messages.id, input.noteId),
+          eq(messages.ticketId, input.ticketId),
+          eq(messages.internal, true),
+          isNull(messages.deletedAt),
+        ),
+      )
+      .returning();
+    if (!note) return undefined;
+    const seq = await appendEvent(tx, {
+      guildId: note.guildId,
+      ticketId: input.ticketId,
+      kind: 'note.updated',
+      actorId: input.actorId,
+      data: { messageId: note.id },
+    });
+    return { note, seq };
+  });
+}
+
+/** Deletes a note: its text is removed, a tombstone keeps the timeline's order. */
+export async function deleteNote(
+  db: Executor,
+  input: { ticketId: string; noteId: string; actorId: string },
+) {
+  return db.transaction(async (tx) => {
+    const [note] = await tx
+      .update(messages)
+      .set({ content: '', deletedAt: sql`now()` })
+      .where(
+        and(
+          eq(messages.id, input.noteId),
+          eq(messages.ticketId, input.ticketId),
+          eq(messages.internal, true),
+          isNull(messages.deletedAt),
+        ),
+      )
+      .returning();
+    if (!note) return undefined;
+    const seq = await appendEvent(tx, {
+      guildId: note.guildId,
+      ticketId: input.ticketId,
+      kind: 'note.deleted',
+      actorId: input.actorId,
+      data: { messageId: note.id },
+    });
+    return { note, seq };
   });
 }

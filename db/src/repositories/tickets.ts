@@ -110,6 +110,8 @@ export interface CloseInput {
   ticketId: string;
   closedBy?: string | null;
   reason?: string | null;
+  /** Move the card to the guild's first closed column (default); false when the caller places it. */
+  moveToClosedColumn?: boolean;
 }
 
 /**
@@ -124,22 +126,8 @@ export async function closeTicket(db: Executor, input: CloseInput) {
       .where(and(eq(tickets.id, input.ticketId), eq(tickets.status, 'open')))
       .for('update');
     if (!current) return undefined;
-    const [closedColumn] = await tx
-      .select({ id: boardColumns.id })
-      .from(boardColumns)
-      .where(and(eq(boardColumns.guildId, current.guildId), eq(boardColumns.lifecycle, 'closed')))
-      .orderBy(asc(boardColumns.position))
-      .limit(1);
-    let position: string | undefined;
-    if (closedColumn) {
-      const [last] = await tx
-        .select({ position: tickets.position })
-        .from(tickets)
-        .where(eq(tickets.columnId, closedColumn.id))
-        .orderBy(desc(tickets.position))
-        .limit(1);
-      position = generateKeyBetween(last?.position ?? null, null);
-    }
+    const closedColumn = await firstColumn(tx, current.guildId, 'closed', input.moveToClosedColumn);
+    const position = closedColumn ? await bottomOf(tx, closedColumn.id) : undefined;
     const [ticket] = await tx
       .update(tickets)
       .set({
@@ -163,6 +151,34 @@ export async function closeTicket(db: Executor, input: CloseInput) {
     });
     return { ticket, seq };
   });
+}
+
+/** The first column of a lifecycle, unless the caller places the card itself. */
+async function firstColumn(
+  tx: Executor,
+  guildId: string,
+  lifecycle: 'open' | 'closed',
+  wanted = true,
+) {
+  if (!wanted) return undefined;
+  const [column] = await tx
+    .select({ id: boardColumns.id })
+    .from(boardColumns)
+    .where(and(eq(boardColumns.guildId, guildId), eq(boardColumns.lifecycle, lifecycle)))
+    .orderBy(asc(boardColumns.position))
+    .limit(1);
+  return column;
+}
+
+/** The key after the last card of a column. */
+async function bottomOf(tx: Executor, columnId: string) {
+  const [last] = await tx
+    .select({ position: tickets.position })
+    .from(tickets)
+    .where(eq(tickets.columnId, columnId))
+    .orderBy(desc(tickets.position))
+    .limit(1);
+  return generateKeyBetween(last?.position ?? null, null);
 }
 
 /** What a member's next ticket in a category is checked against: how many are open, when the last was opened. */
@@ -195,6 +211,8 @@ export interface TicketChange {
   topic?: string | null;
   categoryId?: string | null;
   channelId?: string | null;
+  columnId?: string;
+  position?: string;
 }
 
 /**
@@ -233,9 +251,34 @@ export async function updateTicket(
   });
 }
 
-/** Opens a closed ticket again (its channel must still exist). */
-export async function reopenTicket(db: Executor, ticketId: string, actorId: string | null) {
+/**
+ * Opens a closed ticket again (its channel must still exist); a card in a
+ * closed column goes back to the bottom of the first open one, unless
+ * `moveToOpenColumn` is false (the caller places it).
+ */
+export async function reopenTicket(
+  db: Executor,
+  ticketId: string,
+  actorId: string | null,
+  moveToOpenColumn = true,
+) {
   return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({
+        guildId: tickets.guildId,
+        columnId: tickets.columnId,
+        lifecycle: boardColumns.lifecycle,
+      })
+      .from(tickets)
+      .leftJoin(boardColumns, eq(boardColumns.id, tickets.columnId))
+      .where(and(eq(tickets.id, ticketId), eq(tickets.status, 'closed')))
+      .for('update', { of: tickets });
+    if (!current) return undefined;
+    const openColumn =
+      current.lifecycle !== 'open'
+        ? await firstColumn(tx, current.guildId, 'open', moveToOpenColumn)
+        : undefined;
+    const position = openColumn ? await bottomOf(tx, openColumn.id) : undefined;
     const [ticket] = await tx
       .update(tickets)
       .set({
@@ -245,6 +288,7 @@ export async function reopenTicket(db: Executor, ticketId: string, actorId: stri
         closeReason: null,
         version: sql`${tickets.version} + 1`,
         updatedAt: sql`now()`,
+        ...(openColumn && position ? { columnId: openColumn.id, position } : {}),
       })
       .where(and(eq(tickets.id, ticketId), eq(tickets.status, 'closed')))
       .returning();

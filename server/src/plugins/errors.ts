@@ -1,35 +1,56 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@ticketflow/shared/errors';
 import type { FastifyInstance } from 'fastify';
+import { isResponseSerializationError } from 'fastify-type-provider-zod';
+
+interface ValidationItem {
+  instancePath?: string;
+  message?: string;
+}
 
 /**
  * One error handler: typed errors become their 4xx with a readable message,
  * validation failures a 400 with field errors, anything else a 500 that
  * carries only an id to find it in the logs.
  */
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  report: (error: unknown, id: string) => void = () => {},
+): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof AppError) {
       return reply.status(error.status).send({ error: error.code, message: error.message });
     }
     const err = error as {
-      validation?: unknown;
+      validation?: ValidationItem[];
+      validationContext?: string;
       statusCode?: number;
       message?: string;
       code?: string;
     };
-    if (err.validation) {
-      return reply
-        .status(400)
-        .send({ error: 'bad_request', message: err.message, fields: err.validation });
+    if (err.validation && !isResponseSerializationError(error)) {
+      const where = err.validationContext ?? 'request';
+      const fields = err.validation.map((v) => ({
+        path: `${where}${(v.instancePath ?? '').replaceAll('/', '.').replace(/\.$/, '')}`,
+        message: v.message ?? 'is invalid',
+      }));
+      return reply.status(400).send({
+        error: 'bad_request',
+        message:
+          `Invalid ${where}: ${fields.map((f) => `${f.path} ${f.message}`).join('; ')}`.slice(
+            0,
+            500,
+          ),
+        fields,
+      });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply
-        .status(err.statusCode)
-        .send({ error: err.code ?? 'bad_request', message: err.message });
+      const code = err.statusCode === 429 ? 'rate_limited' : 'bad_request';
+      return reply.status(err.statusCode).send({ error: code, message: err.message });
     }
     const id = randomUUID();
     request.log.error({ err: error, errorId: id }, 'unhandled error');
+    report(error, id);
     return reply.status(500).send({ error: 'internal', message: 'Something went wrong', id });
   });
 

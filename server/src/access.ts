@@ -1,0 +1,113 @@
+import type { Executor } from '@ticketflow/db/client';
+import { listCategories } from '@ticketflow/db/repositories/categories';
+import { getGuild } from '@ticketflow/db/repositories/guilds';
+import type { AccessRole } from '@ticketflow/shared/api';
+import { NotFoundError, UpstreamError } from '@ticketflow/shared/errors';
+import { managesGuild } from '@ticketflow/shared/permissions';
+import { isAdmin } from '@ticketflow/shared/tickets';
+import { LRUCache } from 'lru-cache';
+import type { DiscordClient, DiscordRole } from './discord.ts';
+
+/** What one user may see in one guild. */
+export interface Access {
+  guildId: string;
+  userId: string;
+  role: AccessRole;
+  /** Categories whose tickets they see; admins see every category (and tickets without one). */
+  categoryIds: string[];
+  all: boolean;
+}
+
+/** Member roles and guild roles are read through the bot and kept this long at most. */
+export const ROLE_CACHE_MS = 60_000;
+
+/**
+ * Decides admin / staff / nothing for a user in a guild, as DESIGN.md says:
+ * admin = owner, Administrator or Manage Server, or an admin role from
+ * settings; staff = a staff role of at least one category (and only those
+ * categories). Discord's answers are cached for at most a minute, so a removed
+ * role stops access within that time.
+ */
+export class AccessService {
+  private readonly db: Executor;
+  private readonly discord: DiscordClient;
+  private readonly members: LRUCache<string, { roles: string[] | null }>;
+  private readonly roles: LRUCache<string, { roles: DiscordRole[] }>;
+
+  constructor(db: Executor, discord: DiscordClient, ttlMs = ROLE_CACHE_MS) {
+    this.db = db;
+    this.discord = discord;
+    this.members = new LRUCache({ max: 50_000, ttl: ttlMs });
+    this.roles = new LRUCache({ max: 10_000, ttl: ttlMs });
+  }
+
+  private async memberRoles(guildId: string, userId: string): Promise<string[] | null> {
+    const key = `${guildId}:${userId}`;
+    const hit = this.members.get(key);
+    if (hit) return hit.roles;
+    const roles = await this.upstream(() => this.discord.memberRoles(guildId, userId));
+    this.members.set(key, { roles: roles ?? null });
+    return roles ?? null;
+  }
+
+  async guildRoles(guildId: string): Promise<DiscordRole[]> {
+    const hit = this.roles.get(guildId);
+    if (hit) return hit.roles;
+    const roles = await this.upstream(() => this.discord.roles(guildId));
+    this.roles.set(guildId, { roles });
+    return roles;
+  }
+
+  private async upstream<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch {
+      throw new UpstreamError();
+    }
+  }
+
+  /** The user's access, or undefined when they have none (or the bot is not in the guild). */
+  async resolve(userId: string, guildId: string): Promise<Access | undefined> {
+    const guild = await getGuild(this.db, guildId);
+    if (!guild || guild.leftAt) return undefined;
+    const memberRoleIds = await this.memberRoles(guildId, userId);
+    if (!memberRoleIds) return undefined;
+    const owner = guild.ownerId === userId;
+    const manages =
+      owner || managesGuild(guild, userId, memberRoleIds, await this.guildRoles(guildId));
+    const categories = await listCategories(this.db, guildId);
+    const facts = { userId, roleIds: memberRoleIds, managesGuild: manages };
+    if (isAdmin(facts, guild.settings.adminRoleIds ?? [])) {
+      return {
+        guildId,
+        userId,
+        role: 'admin',
+        categoryIds: categories.map((c) => c.id),
+        all: true,
+      };
+    }
+    const staffOf = categories.filter((c) => c.staffRoleIds.some((r) => memberRoleIds.includes(r)));
+    if (staffOf.length === 0) return undefined;
+    return { guildId, userId, role: 'staff', categoryIds: staffOf.map((c) => c.id), all: false };
+  }
+
+  /** Like resolve, but no access (or too little) answers 404: nothing about the guild leaks. */
+  async require(userId: string, guildId: string, role: AccessRole = 'staff'): Promise<Access> {
+    const access = await this.resolve(userId, guildId);
+    if (!access || (role === 'admin' && access.role !== 'admin')) {
+      throw new NotFoundError('No such server');
+    }
+    return access;
+  }
+
+  /** Forgets what is cached for a guild (e.g. after its admin roles changed). */
+  forget(guildId: string, userId?: string): void {
+    if (userId) this.members.delete(`${guildId}:${userId}`);
+    else this.roles.delete(guildId);
+  }
+}
+
+/** Whether a ticket of this category is visible with this access. */
+export function seesCategory(access: Access, categoryId: string | null): boolean {
+  return access.all || (categoryId !== null && access.categoryIds.includes(categoryId));
+}

@@ -1,0 +1,150 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2';
+import { upsertUser } from '@ticketflow/db/repositories/guilds';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { audit, type ServerContext } from '../context.ts';
+import { createSession, deleteSession, findSession, SESSION_IDLE_MS } from '../sessions.ts';
+import { authRateLimit, type RateLimits } from './hardening.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    discordOAuth2: OAuth2Namespace;
+  }
+}
+
+/** Why a login did not work, in words for the login page. */
+export const loginErrors = {
+  denied: 'You cancelled the Discord login.',
+  state: 'The login took too long or was started in another tab. Please try again.',
+  exchange:
+    'Discord did not accept the login (the link may have been used already). Please try again.',
+  discord: 'Discord is not answering right now. Please try again in a moment.',
+} as const;
+
+const callbackQuery = z.object({
+  code: z.string().max(500).optional(),
+  state: z.string().max(500).optional(),
+  error: z.string().max(200).optional(),
+});
+
+/**
+ * Discord OAuth2 login (`identify guilds`) with the state checked, and the
+ * session cookie: a random id of which only the hash is stored, HttpOnly and
+ * SameSite=Lax (`__Host-` and Secure behind HTTPS), rotated at login, deleted
+ * at logout, renewed while used.
+ */
+export async function registerSessions(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  await app.register(fastifyCookie);
+  app.decorateRequest('session', null);
+  app.addHook('onRequest', async (request, reply) => {
+    const id = request.cookies[ctx.cookieName];
+    if (!id || id.length > 100) return;
+    const session = await findSession(ctx.db, id);
+    request.session = session ?? null;
+    // Sliding expiry: a renewed session gets a renewed cookie.
+    if (session?.renewed) {
+      reply.setCookie(ctx.cookieName, id, {
+        ...cookieOptions(ctx),
+        maxAge: Math.floor(SESSION_IDLE_MS / 1000),
+      });
+    }
+  });
+}
+
+const cookieOptions = (ctx: ServerContext) => ({
+  path: '/',
+  httpOnly: true,
+  sameSite: 'lax' as const,
+  secure: ctx.secure,
+});
+
+export async function registerAuthRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  limits: RateLimits,
+): Promise<void> {
+  const api = new URL(ctx.discord.options.apiUrl);
+  await app.register(fastifyOauth2, {
+    name: 'discordOAuth2',
+    scope: ['identify', 'guilds'],
+    credentials: {
+      client: { id: ctx.discord.options.clientId, secret: ctx.discord.options.clientSecret },
+      auth: {
+        authorizeHost: ctx.discord.options.oauthUrl,
+        authorizePath: '/oauth2/authorize',
+        tokenHost: api.origin,
+        tokenPath: `${api.pathname.replace(/\/$/, '')}/oauth2/token`,
+        revokePath: `${api.pathname.replace(/\/$/, '')}/oauth2/token/revoke`,
+      },
+    },
+    callbackUri: `${ctx.publicUrl}/auth/callback`,
+    cookie: { secure: ctx.secure, sameSite: 'lax', httpOnly: true, path: '/' },
+    redirectStateCookieName: ctx.secure ? '__Host-tf_oauth_state' : 'tf_oauth_state',
+  });
+
+  app.get('/auth/login', { config: authRateLimit(limits) }, async (request, reply) => {
+    const url = await app.discordOAuth2.generateAuthorizationUri(request, reply);
+    return reply.redirect(url);
+  });
+
+  const backToLogin = (reply: FastifyReply, reason: keyof typeof loginErrors) =>
+    reply.redirect(`/login?error=${reason}&message=${encodeURIComponent(loginErrors[reason])}`);
+
+  app.get(
+    '/auth/callback',
+    { config: authRateLimit(limits) },
+    async (request: FastifyRequest, reply) => {
+      const query = callbackQuery.safeParse(request.query);
+      if (!query.success) return backToLogin(reply, 'exchange');
+      if (query.data.error) return backToLogin(reply, 'denied');
+      let token: { access_token: string; refresh_token?: string; expires_in?: number };
+      try {
+        ({ token } = (await app.discordOAuth2.getAccessTokenFromAuthorizationCodeFlow(
+          request,
+          reply,
+        )) as unknown as { token: typeof token });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : '';
+        request.log.info({ reason: message.slice(0, 120) }, 'login failed');
+        return backToLogin(reply, /state/i.test(message) ? 'state' : 'exchange');
+      }
+      let user: Awaited<ReturnType<typeof ctx.discord.currentUser>>;
+      try {
+        user = await ctx.discord.currentUser(token.access_token);
+      } catch {
+        return backToLogin(reply, 'discord');
+      }
+      await upsertUser(ctx.db, {
+        id: user.id,
+        username: user.username,
+        globalName: user.global_name ?? null,
+        avatar: user.avatar ?? null,
+      });
+      // Rotation: whatever session this browser had is gone; a new id is issued.
+      const previous = request.cookies[ctx.cookieName];
+      if (previous) await deleteSession(ctx.db, previous);
+      const session = await createSession(ctx.db, {
+        userId: user.id,
+        accessToken: token.access_token,
+        refreshToken: token.refresh_token ?? null,
+        ...(token.expires_in
+          ? { tokenExpiresAt: new Date(Date.now() + token.expires_in * 1000) }
+          : {}),
+      });
+      await audit(ctx.db, request, { guildId: null, action: 'auth.login', actorId: user.id });
+      reply.setCookie(ctx.cookieName, session.id, {
+        ...cookieOptions(ctx),
+        maxAge: Math.floor(SESSION_IDLE_MS / 1000),
+      });
+      return reply.redirect('/');
+    },
+  );
+
+  app.post('/auth/logout', async (request, reply) => {
+    const id = request.cookies[ctx.cookieName];
+    if (id) await deleteSession(ctx.db, id);
+    reply.clearCookie(ctx.cookieName, cookieOptions(ctx));
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,268 @@
+import type { Server as HttpServer } from 'node:http';
+import { channels } from '@ticketflow/db/bus';
+import type { EventNotification } from '@ticketflow/db/repositories/events';
+import { latestSeq } from '@ticketflow/db/repositories/events';
+import { tickets } from '@ticketflow/db/schema';
+import {
+  type ClientToServerEvents,
+  joinRequest,
+  type ServerToClientEvents,
+} from '@ticketflow/shared/api';
+import { and, eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import { type Access, seesCategory } from './access.ts';
+import type { ServerContext } from './context.ts';
+import { hydrateEvents, type RawEvent } from './live.ts';
+import { findSession, type SessionUser } from './sessions.ts';
+
+interface SocketData {
+  user: SessionUser;
+  /** Guild rooms joined, with the access they were joined with. */
+  guilds: Map<string, Access>;
+  /** Ticket rooms joined, by guild. */
+  tickets: Map<string, string>;
+}
+
+type TfSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+export type TfServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+export interface RealtimeOptions {
+  /** Only the websocket transport: for replicas behind a load balancer without sticky sessions. */
+  websocketOnly?: boolean;
+  /** How often joined sockets' access is checked again (roles are cached for a minute). */
+  recheckMs?: number;
+  log?: Logger;
+}
+
+const notification = z.object({
+  guildId: z.string(),
+  seq: z.number(),
+  ticketId: z.string().nullable(),
+  kind: z.string(),
+});
+
+/** The cookies of a handshake (the browser sends the session cookie with it). */
+function cookieValues(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    try {
+      out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {}
+  }
+  return out;
+}
+
+const guildRoom = (g: string) => `guild:${g}`;
+const allRoom = (g: string) => `guild:${g}:all`;
+const categoryRoom = (g: string, c: string) => `guild:${g}:cat:${c}`;
+const ticketRoom = (t: string) => `ticket:${t}`;
+
+/**
+ * Socket.IO on the app's HTTP server: the handshake is authenticated from the
+ * session cookie and its Origin checked; every room join is authorised; every
+ * committed event (from Postgres NOTIFY, so every instance sees every event)
+ * goes to the sockets that may see it, and a seq-only `tick` to the others.
+ */
+export function attachRealtime(
+  server: HttpServer,
+  ctx: ServerContext,
+  options: RealtimeOptions = {},
+) {
+  const publicOrigin = new URL(ctx.publicUrl).origin;
+  const io: TfServer = new Server(server, {
+    path: '/socket.io',
+    transports: options.websocketOnly ? ['websocket'] : ['polling', 'websocket'],
+    serveClient: false,
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      // Browsers always send Origin; a different one is another site's page.
+      callback(null, origin === undefined || origin === publicOrigin);
+    },
+  });
+
+  io.use(async (socket, next) => {
+    try {
+      const cookies = cookieValues(socket.request.headers.cookie);
+      const id = cookies[ctx.cookieName];
+      const session = id ? await findSession(ctx.db, id) : undefined;
+      if (!session) return next(new Error('unauthorized'));
+      socket.data.user = session.user;
+      socket.data.guilds = new Map();
+      socket.data.tickets = new Map();
+      next();
+    } catch {
+      next(new Error('unavailable'));
+    }
+  });
+
+  function joinGuildRooms(socket: TfSocket, access: Access) {
+    const g = access.guildId;
+    for (const room of socket.rooms) {
+      if (room.startsWith(`${guildRoom(g)}:`)) void socket.leave(room);
+    }
+    void socket.join(guildRoom(g));
+    if (access.all) void socket.join(allRoom(g));
+    else for (const c of access.categoryIds) void socket.join(categoryRoom(g, c));
+    socket.data.guilds.set(g, access);
+  }
+
+  function leaveGuild(socket: TfSocket, guildId: string) {
+    for (const room of socket.rooms) {
+      if (room === guildRoom(guildId) || room.startsWith(`${guildRoom(guildId)}:`))
+        void socket.leave(room);
+    }
+    socket.data.guilds.delete(guildId);
+    for (const [ticketId, g] of socket.data.tickets) {
+      if (g === guildId) {
+        void socket.leave(ticketRoom(ticketId));
+        socket.data.tickets.delete(ticketId);
+      }
+    }
+  }
+
+  io.on('connection', (socket) => {
+    socket.on('join', async (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {};
+      const parsed = joinRequest.safeParse(raw);
+      if (!parsed.success) return reply({ ok: false, error: 'bad_request' });
+      try {
+        const { guildId } = parsed.data;
+        const access = await ctx.access.resolve(socket.data.user.id, guildId);
+        if (!access) return reply({ ok: false, error: 'not_found' });
+        if ('ticketId' in parsed.data) {
+          const [ticket] = await ctx.db
+            .select({ categoryId: tickets.categoryId })
+            .from(tickets)
+            .where(and(eq(tickets.guildId, guildId), eq(tickets.id, parsed.data.ticketId)));
+          if (!ticket || !seesCategory(access, ticket.categoryId)) {
+            return reply({ ok: false, error: 'not_found' });
+          }
+          await socket.join(ticketRoom(parsed.data.ticketId));
+          socket.data.tickets.set(parsed.data.ticketId, guildId);
+        } else {
+          joinGuildRooms(socket, access);
+        }
+        reply({ ok: true, seq: await latestSeq(ctx.db, guildId) });
+      } catch (error) {
+        options.log?.warn({ err: error }, 'socket join failed');
+        reply({ ok: false, error: 'unavailable' });
+      }
+    });
+    socket.on('leave', (raw) => {
+      const parsed = joinRequest.safeParse(raw);
+      if (!parsed.success) return;
+      if ('ticketId' in parsed.data) {
+        void socket.leave(ticketRoom(parsed.data.ticketId));
+        socket.data.tickets.delete(parsed.data.ticketId);
+      } else leaveGuild(socket, parsed.data.guildId);
+    });
+  });
+
+  // ---- Fan-out: notifications are hydrated in batches, emitted in seq order.
+  let pending: RawEvent[] = [];
+  let flushing = false;
+  async function flush() {
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        const hydrated = await hydrateEvents(ctx.db, batch);
+        for (const h of hydrated) {
+          const { guildId, ticketId, seq } = h.event;
+          if (ticketId === null) {
+            io.to(guildRoom(guildId)).emit('event', h.event);
+            continue;
+          }
+          const allowed = [allRoom(guildId)];
+          if (h.categoryId && !h.gone) allowed.push(categoryRoom(guildId, h.categoryId));
+          const targets = h.gone ? allowed : [...allowed, ticketRoom(ticketId)];
+          io.to(targets).emit('event', h.event);
+          io.to(guildRoom(guildId)).except(targets).emit('tick', { guildId, seq });
+        }
+      } catch (error) {
+        // The database is away: clients get ticks so they resync through the events route.
+        options.log?.warn({ err: error }, 'could not load events for sockets');
+        for (const e of batch)
+          io.to(guildRoom(e.guildId)).emit('tick', { guildId: e.guildId, seq: e.seq });
+      }
+    }
+  }
+  const onNotification = (payload: unknown) => {
+    const parsed = notification.safeParse(payload);
+    if (!parsed.success) return;
+    const n: EventNotification = parsed.data;
+    pending.push(n);
+    if (flushing) return;
+    flushing = true;
+    void flush().finally(() => {
+      flushing = false;
+    });
+  };
+  const subscribed = ctx.database.bus.subscribe(channels.events, onNotification);
+
+  // Notifications sent while the LISTEN connection was down are lost: tell
+  // every joined guild its newest seq, so clients fetch what they missed.
+  const offReconnect = ctx.database.bus.onReconnect(() => {
+    void (async () => {
+      const guildIds = new Set<string>();
+      for (const socket of io.of('/').sockets.values())
+        for (const g of socket.data.guilds?.keys() ?? []) guildIds.add(g);
+      for (const g of guildIds) {
+        try {
+          io.to(guildRoom(g)).emit('tick', { guildId: g, seq: await latestSeq(ctx.db, g) });
+        } catch {}
+      }
+    })();
+  });
+
+  // ---- Access re-checked: a removed role stops delivery within a minute.
+  const recheck = setInterval(() => {
+    void (async () => {
+      for (const socket of io.of('/').sockets.values()) {
+        for (const [guildId, before] of socket.data.guilds ?? []) {
+          try {
+            const access = await ctx.access.resolve(socket.data.user.id, guildId);
+            if (!access) {
+              leaveGuild(socket, guildId);
+              socket.emit('revoked', { guildId });
+            } else if (
+              access.all !== before.all ||
+              access.categoryIds.join() !== before.categoryIds.join()
+            ) {
+              joinGuildRooms(socket, access);
+            }
+          } catch {}
+        }
+      }
+    })();
+  }, options.recheckMs ?? 30_000);
+  recheck.unref();
+
+  return {
+    io,
+    /** Resolves once this instance is listening for events. */
+    ready: subscribed.then(() => undefined),
+    async close() {
+      clearInterval(recheck);
+      offReconnect();
+      await (await subscribed)();
+      // Not io.close(): that would close the HTTP server, which Fastify owns.
+      io.disconnectSockets(true);
+      io.engine.close();
+    },
+  };
+}

@@ -1,0 +1,537 @@
+import {
+  countByColumn,
+  getCards,
+  getTicketDetail,
+  listColumnCards,
+} from '@ticketflow/db/repositories/board';
+import {
+  closeAndScheduleDeletion,
+  reopenAndKeepChannel,
+} from '@ticketflow/db/repositories/closing';
+import { listColumns, positionsAround } from '@ticketflow/db/repositories/columns';
+import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
+import { getGuild } from '@ticketflow/db/repositories/guilds';
+import {
+  addNote,
+  deleteNote,
+  editNote,
+  getMessagesByIds,
+  listTicketMessages,
+  queueReply,
+  retryReply,
+} from '@ticketflow/db/repositories/messages';
+import { enqueueOutbox } from '@ticketflow/db/repositories/outbox';
+import { type TicketChange, updateTicket } from '@ticketflow/db/repositories/tickets';
+import { tickets, users } from '@ticketflow/db/schema';
+import {
+  activityResponse,
+  boardQuery,
+  boardResponse,
+  card,
+  closeBody,
+  guildParams,
+  messageParams,
+  messageSchema,
+  messagesQuery,
+  messagesResponse,
+  noteBody,
+  replyBody,
+  ticketDetail,
+  ticketParams,
+  ticketPatch,
+} from '@ticketflow/shared/api';
+import { AppError, ConflictError, NotFoundError } from '@ticketflow/shared/errors';
+import { channelName, DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { generateKeyBetween } from 'fractional-indexing';
+import { z } from 'zod';
+import { type Access, seesCategory } from '../../access.ts';
+import { audit, requireSession, type ServerContext } from '../../context.ts';
+import { renderTranscript } from '../../transcript.ts';
+import { iso, toCard, toMessage, userRef } from '../../views.ts';
+
+class BadRequestError extends AppError {
+  constructor(message: string) {
+    super(400, 'bad_request', message);
+  }
+}
+
+export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+
+  async function viewer(request: FastifyRequest, guildId: string) {
+    const session = requireSession(request);
+    const access = await ctx.access.require(session.user.id, guildId);
+    return { session, access };
+  }
+
+  /** The ticket, if it is in this guild and in a category the viewer sees; else 404. */
+  async function visibleTicket(access: Access, ticketId: string) {
+    const [ticket] = await ctx.db
+      .select()
+      .from(tickets)
+      .where(and(eq(tickets.guildId, access.guildId), eq(tickets.id, ticketId)));
+    if (!ticket || !seesCategory(access, ticket.categoryId))
+      throw new NotFoundError('No such ticket');
+    return ticket;
+  }
+
+  async function cardOf(ticketId: string) {
+    const [row] = await getCards(ctx.db, [ticketId]);
+    if (!row) throw new NotFoundError('No such ticket');
+    return toCard(row);
+  }
+
+  const displayName = (request: FastifyRequest) => {
+    const user = requireSession(request).user;
+    return user.globalName ?? user.username;
+  };
+
+  app.get(
+    '/api/guilds/:guildId/board',
+    { schema: { params: guildParams, querystring: boardQuery, response: { 200: boardResponse } } },
+    async (request) => {
+      const { guildId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      const q = request.query;
+      const filter = {
+        guildId,
+        ...(access.all ? {} : { visibleCategoryIds: access.categoryIds }),
+        ...(q.category ? { categoryIds: q.category } : {}),
+        ...(q.assignee
+          ? {
+              assigneeId:
+                q.assignee === 'me'
+                  ? session.user.id
+                  : q.assignee === 'unassigned'
+                    ? null
+                    : q.assignee,
+            }
+          : {}),
+        ...(q.priority ? { priorities: q.priority } : {}),
+        ...(q.label ? { label: q.label } : {}),
+        status: q.status,
+        ...(q.q ? { q: q.q } : {}),
+      };
+      const seq = await latestSeq(ctx.db, guildId);
+      const columns = (await listColumns(ctx.db, guildId)).filter(
+        (c) => !q.column || c.id === q.column,
+      );
+      if (q.column && columns.length === 0) throw new NotFoundError('No such column');
+      const [totals, pages] = await Promise.all([
+        countByColumn(ctx.db, filter),
+        Promise.all(
+          columns.map((c) =>
+            listColumnCards(ctx.db, filter, c.id, {
+              limit: q.limit + 1,
+              ...(q.column && q.after ? { after: q.after } : {}),
+            }),
+          ),
+        ),
+      ]);
+      return {
+        seq,
+        columns: columns.map((c, i) => {
+          const rows = pages[i] ?? [];
+          const more = rows.length > q.limit;
+          const page = rows.slice(0, q.limit).map(toCard);
+          return {
+            id: c.id,
+            name: c.name,
+            position: c.position,
+            lifecycle: c.lifecycle,
+            cards: page,
+            total: totals.get(c.id) ?? 0,
+            nextAfter: more ? (page.at(-1)?.position ?? null) : null,
+          };
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/api/guilds/:guildId/tickets/:ticketId',
+    { schema: { params: ticketParams, response: { 200: ticketDetail } } },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const row = await getTicketDetail(ctx.db, guildId, ticketId);
+      if (!row) throw new NotFoundError('No such ticket');
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'ticket.view',
+        targetType: 'ticket',
+        targetId: ticketId,
+      });
+      return {
+        ...toCard(row),
+        answers: row.answers,
+        closedBy: row.closedBy,
+        closeReason: row.closeReason,
+        firstResponseAt: iso(row.firstResponseAt),
+        category: row.category?.id
+          ? { id: row.category.id, name: row.category.name, color: row.category.color }
+          : null,
+        questions: row.questions ?? [],
+      };
+    },
+  );
+
+  app.get(
+    '/api/guilds/:guildId/tickets/:ticketId/messages',
+    {
+      schema: {
+        params: ticketParams,
+        querystring: messagesQuery,
+        response: { 200: messagesResponse },
+      },
+    },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const rows = await listTicketMessages(ctx.db, ticketId, {
+        limit: request.query.limit + 1,
+        ...(request.query.before ? { before: request.query.before } : {}),
+      });
+      const page = rows.slice(0, request.query.limit);
+      return {
+        messages: page.map(toMessage),
+        nextBefore: rows.length > request.query.limit ? (page.at(-1)?.id ?? null) : null,
+      };
+    },
+  );
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/messages',
+    { schema: { params: ticketParams, body: replyBody, response: { 202: messageSchema } } },
+    async (request, reply) => {
+      const { guildId, ticketId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      if (ticket.status !== 'open' || !ticket.channelId) {
+        throw new ConflictError('This ticket is closed; reopen it to reply');
+      }
+      const { message } = await queueReply(ctx.db, {
+        guildId,
+        ticketId,
+        channelId: ticket.channelId,
+        authorId: session.user.id,
+        authorName: displayName(request),
+        content: request.body.content,
+      });
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'ticket.reply',
+        targetType: 'ticket',
+        targetId: ticketId,
+      });
+      const [view] = await getMessagesByIds(ctx.db, [message.id]);
+      if (!view) throw new Error('reply vanished');
+      return reply.status(202).send(toMessage(view));
+    },
+  );
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/messages/:messageId/retry',
+    { schema: { params: messageParams, response: { 202: messageSchema } } },
+    async (request, reply) => {
+      const { guildId, ticketId, messageId } = request.params;
+      const { access } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const done = await retryReply(ctx.db, ticketId, messageId, displayName(request));
+      if (!done) throw new ConflictError('Only a failed reply can be sent again');
+      const [view] = await getMessagesByIds(ctx.db, [messageId]);
+      if (!view) throw new NotFoundError('No such message');
+      return reply.status(202).send(toMessage(view));
+    },
+  );
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/notes',
+    { schema: { params: ticketParams, body: noteBody, response: { 201: messageSchema } } },
+    async (request, reply) => {
+      const { guildId, ticketId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const { note } = await addNote(ctx.db, {
+        guildId,
+        ticketId,
+        authorId: session.user.id,
+        content: request.body.content,
+        source: 'dashboard',
+      });
+      if (!note) throw new Error('note insert returned nothing');
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'note.create',
+        targetType: 'ticket',
+        targetId: ticketId,
+      });
+      const [view] = await getMessagesByIds(ctx.db, [note.id]);
+      if (!view) throw new Error('note vanished');
+      return reply.status(201).send(toMessage(view));
+    },
+  );
+
+  app.patch(
+    '/api/guilds/:guildId/tickets/:ticketId/notes/:messageId',
+    { schema: { params: messageParams, body: noteBody, response: { 200: messageSchema } } },
+    async (request) => {
+      const { guildId, ticketId, messageId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const done = await editNote(ctx.db, {
+        ticketId,
+        noteId: messageId,
+        content: request.body.content,
+        actorId: session.user.id,
+      });
+      if (!done) throw new NotFoundError('No such note');
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'note.update',
+        targetType: 'message',
+        targetId: messageId,
+      });
+      const [view] = await getMessagesByIds(ctx.db, [messageId]);
+      if (!view) throw new NotFoundError('No such note');
+      return toMessage(view);
+    },
+  );
+
+  app.delete(
+    '/api/guilds/:guildId/tickets/:ticketId/notes/:messageId',
+    { schema: { params: messageParams } },
+    async (request, reply) => {
+      const { guildId, ticketId, messageId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const done = await deleteNote(ctx.db, {
+        ticketId,
+        noteId: messageId,
+        actorId: session.user.id,
+      });
+      if (!done) throw new NotFoundError('No such note');
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'note.delete',
+        targetType: 'message',
+        targetId: messageId,
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.patch(
+    '/api/guilds/:guildId/tickets/:ticketId',
+    { schema: { params: ticketParams, body: ticketPatch, response: { 200: card } } },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      const body = request.body;
+      if (body.version !== ticket.version) {
+        throw new ConflictError('Someone changed this ticket meanwhile; it has been reloaded');
+      }
+      const change: TicketChange = {};
+      if (body.assigneeId !== undefined) {
+        const assignee = body.assigneeId === 'me' ? session.user.id : body.assigneeId;
+        if (assignee !== null && assignee !== session.user.id) {
+          const theirs = await ctx.access.resolve(assignee, guildId);
+          if (!theirs || !seesCategory(theirs, ticket.categoryId)) {
+            throw new BadRequestError('That person is not staff of this ticket’s category');
+          }
+        }
+        change.assigneeId = assignee;
+      }
+      if (body.priority) change.priority = body.priority;
+      if (body.labels) change.labels = [...new Set(body.labels)];
+      if (body.topic !== undefined) change.topic = body.topic;
+      let lifecycle: 'open' | 'closed' | undefined;
+      if (body.move) {
+        const columns = await listColumns(ctx.db, guildId);
+        const column = columns.find((c) => c.id === body.move?.columnId);
+        if (!column) throw new BadRequestError('No such column on this board');
+        const around = await positionsAround(
+          ctx.db,
+          column.id,
+          body.move.afterId,
+          body.move.beforeId,
+        );
+        if (!around) throw new ConflictError('The board changed meanwhile; it has been reloaded');
+        change.columnId = column.id;
+        change.position = generateKeyBetween(around.above, around.below);
+        lifecycle = column.lifecycle;
+      }
+      let name: string | undefined;
+      if (body.name) {
+        if (!ticket.channelId) throw new ConflictError('This ticket has no channel to rename');
+        name = channelName(body.name, { number: ticket.number, username: '', category: '' });
+        change.topic = change.topic ?? body.name;
+      }
+      const guild = await getGuild(ctx.db, guildId);
+      await ctx.db.transaction(async (tx) => {
+        const done = await updateTicket(tx, ticketId, change, {
+          actorId: session.user.id,
+          kind: body.move ? 'ticket.moved' : name ? 'ticket.renamed' : 'ticket.updated',
+          expectedVersion: body.version,
+        });
+        if (done.conflict)
+          throw new ConflictError('Someone changed this ticket meanwhile; it has been reloaded');
+        if (name) {
+          await enqueueOutbox(tx, {
+            guildId,
+            ticketId,
+            kind: 'rename',
+            payload: { channelId: ticket.channelId, name },
+          });
+        }
+        if (lifecycle === 'closed' && ticket.status === 'open') {
+          await closeAndScheduleDeletion(
+            tx,
+            {
+              ticketId,
+              guildId,
+              channelId: ticket.channelId,
+              closedBy: session.user.id,
+              reason: null,
+              delaySeconds: guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS,
+              moveToClosedColumn: false,
+            },
+            {
+              kind: 'close',
+              payload: { channelId: ticket.channelId, actorId: session.user.id, reason: null },
+            },
+          );
+        } else if (lifecycle === 'open' && ticket.status === 'closed') {
+          await reopenAndKeepChannel(
+            tx,
+            { ticketId, actorId: session.user.id, moveToOpenColumn: false },
+            { kind: 'reopen', payload: { channelId: ticket.channelId, actorId: session.user.id } },
+          );
+        }
+      });
+      return cardOf(ticketId);
+    },
+  );
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/close',
+    { schema: { params: ticketParams, body: closeBody, response: { 200: card } } },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      const guild = await getGuild(ctx.db, guildId);
+      const reason = request.body.reason || null;
+      const done = await closeAndScheduleDeletion(
+        ctx.db,
+        {
+          ticketId,
+          guildId,
+          channelId: ticket.channelId,
+          closedBy: session.user.id,
+          reason,
+          delaySeconds: guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS,
+        },
+        {
+          kind: 'close',
+          payload: { channelId: ticket.channelId, actorId: session.user.id, reason },
+        },
+      );
+      if (!done) throw new ConflictError('This ticket is already closed');
+      return cardOf(ticketId);
+    },
+  );
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/reopen',
+    { schema: { params: ticketParams, response: { 200: card } } },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access, session } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      const done = await reopenAndKeepChannel(
+        ctx.db,
+        { ticketId, actorId: session.user.id },
+        { kind: 'reopen', payload: { channelId: ticket.channelId, actorId: session.user.id } },
+      );
+      if (!done) throw new ConflictError('This ticket is not closed');
+      return cardOf(ticketId);
+    },
+  );
+
+  app.get(
+    '/api/guilds/:guildId/tickets/:ticketId/activity',
+    { schema: { params: ticketParams, response: { 200: activityResponse } } },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access } = await viewer(request, guildId);
+      await visibleTicket(access, ticketId);
+      const rows = await listTicketEvents(ctx.db, ticketId);
+      const actorIds = [...new Set(rows.map((r) => r.actorId).filter((id) => id !== null))];
+      const actors = actorIds.length
+        ? await ctx.db.select().from(users).where(inArray(users.id, actorIds))
+        : [];
+      const byId = new Map(actors.map((a) => [a.id, a]));
+      return {
+        activity: rows.map((r) => ({
+          seq: r.seq,
+          kind: r.kind,
+          actorId: r.actorId,
+          actor: r.actorId ? userRef(byId.get(r.actorId) ?? null) : null,
+          data: r.data,
+          at: iso(r.createdAt) as string,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/guilds/:guildId/tickets/:ticketId/transcript',
+    {
+      schema: {
+        params: ticketParams,
+        querystring: z.object({ download: z.enum(['0', '1']).default('0') }),
+      },
+    },
+    async (request, reply) => {
+      const { guildId, ticketId } = request.params;
+      const { access } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      const guild = await getGuild(ctx.db, guildId);
+      const messages = [];
+      let before: string | undefined;
+      for (;;) {
+        const page = await listTicketMessages(ctx.db, ticketId, {
+          limit: 500,
+          ...(before ? { before } : {}),
+        });
+        messages.push(...page);
+        if (page.length < 500) break;
+        before = page.at(-1)?.id;
+      }
+      messages.reverse();
+      await audit(ctx.db, request, {
+        guildId,
+        action: 'transcript.view',
+        targetType: 'ticket',
+        targetId: ticketId,
+      });
+      const html = renderTranscript({
+        guildName: guild?.name ?? '',
+        ticket,
+        messages,
+        includeNotes: true,
+      });
+      if (request.query.download === '1') {
+        reply.header('content-disposition', `attachment; filename="ticket-${ticket.number}.html"`);
+      }
+      return reply.type('text/html; charset=utf-8').send(html);
+    },
+  );
+}

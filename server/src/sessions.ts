@@ -1,0 +1,95 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Executor } from '@ticketflow/db/client';
+import { sessions, users } from '@ticketflow/db/schema';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
+
+/** A session lives this long after its last use (sliding), and never past `MAX_AGE`. */
+export const SESSION_IDLE_MS = 7 * 24 * 3600 * 1000;
+/** Renewal writes at most this often, not on every request. */
+const RENEW_AFTER_MS = 60 * 60 * 1000;
+
+export const hashSessionId = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  globalName: string | null;
+  avatar: string | null;
+}
+
+export interface Session {
+  idHash: string;
+  user: SessionUser;
+  accessToken: string | null;
+  expiresAt: Date;
+  /** Renewed by this lookup: the cookie should be renewed too. */
+  renewed: boolean;
+}
+
+/** A new session for a user who just logged in: 256 random bits; only the hash is stored. */
+export async function createSession(
+  db: Executor,
+  input: {
+    userId: string;
+    accessToken: string;
+    refreshToken?: string | null;
+    tokenExpiresAt?: Date;
+  },
+): Promise<{ id: string; expiresAt: Date }> {
+  const id = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + SESSION_IDLE_MS);
+  await db.insert(sessions).values({
+    idHash: hashSessionId(id),
+    userId: input.userId,
+    accessToken: input.accessToken,
+    refreshToken: input.refreshToken ?? null,
+    tokenExpiresAt: input.tokenExpiresAt ?? null,
+    expiresAt,
+  });
+  return { id, expiresAt };
+}
+
+/** The live session for a cookie value, renewed when it is used after a while; undefined if none. */
+export async function findSession(db: Executor, id: string): Promise<Session | undefined> {
+  const idHash = hashSessionId(id);
+  const [row] = await db
+    .select({
+      idHash: sessions.idHash,
+      accessToken: sessions.accessToken,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+      user: {
+        id: users.id,
+        username: users.username,
+        globalName: users.globalName,
+        avatar: users.avatar,
+      },
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, sql`now()`)));
+  if (!row) return undefined;
+  let expiresAt = row.expiresAt;
+  const renewed = Date.now() - row.lastSeenAt.getTime() > RENEW_AFTER_MS;
+  if (renewed) {
+    expiresAt = new Date(Date.now() + SESSION_IDLE_MS);
+    await db
+      .update(sessions)
+      .set({ lastSeenAt: sql`now()`, expiresAt })
+      .where(eq(sessions.idHash, idHash));
+  }
+  return { idHash: row.idHash, user: row.user, accessToken: row.accessToken, expiresAt, renewed };
+}
+
+export async function deleteSession(db: Executor, id: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.idHash, hashSessionId(id)));
+}
+
+/** Removes sessions past their expiry. */
+export async function deleteExpiredSessions(db: Executor): Promise<number> {
+  const gone = await db
+    .delete(sessions)
+    .where(lt(sessions.expiresAt, sql`now()`))
+    .returning({ idHash: sessions.idHash });
+  return gone.length;
+}

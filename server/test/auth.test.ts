@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { hashSessionId } from '../src/sessions.ts';
+import { cookiesOf, login, useServer } from './support.ts';
+
+describe('Discord OAuth login and sessions', () => {
+  const t = useServer();
+
+  it('logs in through the emulator, stores only the hash of the session id, and answers /api/me', async () => {
+    const cookie = await login(t, t.world.users.support);
+    const id = cookie.split('=')[1] ?? '';
+    expect(id.length).toBeGreaterThanOrEqual(43); // 256 bits, base64url
+    const rows = await t.database.query<{ id_hash: string }>('select id_hash from sessions');
+    expect(rows.map((r) => r.id_hash)).toContain(hashSessionId(id));
+    expect(rows.map((r) => r.id_hash)).not.toContain(id);
+
+    const me = await t.app.inject({ url: '/api/me', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json().user).toMatchObject({ id: t.world.users.support, username: 'sam' });
+  });
+
+  it('sets an HttpOnly, SameSite=Lax session cookie', async () => {
+    const start = await t.app.inject('/auth/login');
+    const authorize = new URL(String(start.headers.location));
+    expect(authorize.origin).toBe(t.emulator.url);
+    expect(authorize.searchParams.get('scope')).toBe('identify guilds');
+    expect(authorize.searchParams.get('state')).toMatch(/.{16,}/);
+    const stateCookie = String(start.headers['set-cookie']);
+    expect(stateCookie).toMatch(/HttpOnly/i);
+    expect(stateCookie).toMatch(/SameSite=Lax/i);
+  });
+
+  it('sends a state mismatch back to the login page with a reason', async () => {
+    const start = await t.app.inject('/auth/login');
+    const stateCookie = cookiesOf(start.headers['set-cookie']);
+    const res = await t.app.inject({
+      url: '/auth/callback?code=whatever&state=not-the-state',
+      headers: { cookie: stateCookie },
+    });
+    expect(res.statusCode).toBe(302);
+    const to = new URL(String(res.headers.location), 'http://x');
+    expect(to.pathname).toBe('/login');
+    expect(to.searchParams.get('error')).toBe('state');
+    expect(to.searchParams.get('message')).toMatch(/try again/);
+    expect(String(res.headers['set-cookie'] ?? '')).not.toMatch(/tf_session=[^;]/);
+  });
+
+  it('refuses a reused code', async () => {
+    const start = await t.app.inject('/auth/login');
+    const authorize = new URL(String(start.headers.location));
+    const stateCookie = cookiesOf(start.headers['set-cookie']);
+    const decided = await fetch(`${t.emulator.url}/oauth2/authorize`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({
+        client_id: authorize.searchParams.get('client_id') ?? '',
+        redirect_uri: authorize.searchParams.get('redirect_uri') ?? '',
+        response_type: 'code',
+        scope: 'identify guilds',
+        state: authorize.searchParams.get('state') ?? '',
+        decision: 'allow',
+        user_id: t.world.users.admin,
+      }),
+    });
+    const back = new URL(decided.headers.get('location') ?? '');
+    const first = await t.app.inject({
+      url: back.pathname + back.search,
+      headers: { cookie: stateCookie },
+    });
+    expect(first.headers.location).toBe('/');
+    const again = await t.app.inject({
+      url: back.pathname + back.search,
+      headers: { cookie: stateCookie },
+    });
+    expect(again.statusCode).toBe(302);
+    expect(String(again.headers.location)).toMatch(/^\/login\?error=exchange/);
+  });
+
+  it('sends a cancelled login back with a reason', async () => {
+    const res = await t.app.inject('/auth/callback?error=access_denied&state=x');
+    expect(String(res.headers.location)).toMatch(/^\/login\?error=denied&message=You%20cancelled/);
+  });
+
+  it('rotates the session at login and deletes it at logout', async () => {
+    const first = await login(t, t.world.users.admin);
+    // Logging in again from the same browser replaces the old session.
+    const second = await login(t, t.world.users.admin, t.app, first);
+    expect(second).not.toBe(first);
+    const old = await t.app.inject({ url: '/api/me', headers: { cookie: first } });
+    expect(old.statusCode).toBe(401);
+
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { cookie: second },
+    });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/tf_session=;/);
+    const me = await t.app.inject({ url: '/api/me', headers: { cookie: second } });
+    expect(me.statusCode).toBe(401);
+    expect(me.json()).toMatchObject({ error: 'unauthorized' });
+  });
+
+  it('lists the guilds a user may use, and invite links for guilds they manage without the bot', async () => {
+    const noBot = t.emulator.control.createGuild({
+      name: 'No bot yet',
+      ownerId: t.world.users.admin,
+    });
+    const cookie = await login(t, t.world.users.admin);
+    const res = await t.app.inject({ url: '/api/guilds', headers: { cookie } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.guilds).toEqual([
+      expect.objectContaining({ id: t.world.guildId, name: 'TicketFlow Demo', role: 'admin' }),
+    ]);
+    expect(body.invites).toEqual([expect.objectContaining({ id: noBot.id, name: 'No bot yet' })]);
+    const invite = new URL(body.invites[0].inviteUrl);
+    expect(invite.searchParams.get('guild_id')).toBe(noBot.id);
+    expect(invite.searchParams.get('scope')).toBe('bot applications.commands');
+
+    const member = await login(t, t.world.users.member);
+    const none = await t.app.inject({ url: '/api/guilds', headers: { cookie: member } });
+    expect(none.json()).toEqual({ guilds: [], invites: [] });
+  });
+});
