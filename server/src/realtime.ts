@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { channels } from '@ticketflow/db/bus';
 import type { EventNotification } from '@ticketflow/db/repositories/events';
-import { latestSeq } from '@ticketflow/db/repositories/events';
+import { getEvents, latestSeq } from '@ticketflow/db/repositories/events';
 import { tickets } from '@ticketflow/db/schema';
 import {
   type ClientToServerEvents,
@@ -143,16 +143,17 @@ export function attachRealtime(
         const { guildId } = parsed.data;
         const access = await ctx.access.resolve(socket.data.user.id, guildId);
         if (!access) return reply({ ok: false, error: 'not_found' });
-        if ('ticketId' in parsed.data) {
+        const { ticketId } = parsed.data;
+        if (ticketId) {
           const [ticket] = await ctx.db
             .select({ categoryId: tickets.categoryId })
             .from(tickets)
-            .where(and(eq(tickets.guildId, guildId), eq(tickets.id, parsed.data.ticketId)));
+            .where(and(eq(tickets.guildId, guildId), eq(tickets.id, ticketId)));
           if (!ticket || !seesCategory(access, ticket.categoryId)) {
             return reply({ ok: false, error: 'not_found' });
           }
-          await socket.join(ticketRoom(parsed.data.ticketId));
-          socket.data.tickets.set(parsed.data.ticketId, guildId);
+          await socket.join(ticketRoom(ticketId));
+          socket.data.tickets.set(ticketId, guildId);
         } else {
           joinGuildRooms(socket, access);
         }
@@ -165,9 +166,10 @@ export function attachRealtime(
     socket.on('leave', (raw) => {
       const parsed = joinRequest.safeParse(raw);
       if (!parsed.success) return;
-      if ('ticketId' in parsed.data) {
-        void socket.leave(ticketRoom(parsed.data.ticketId));
-        socket.data.tickets.delete(parsed.data.ticketId);
+      const { ticketId } = parsed.data;
+      if (ticketId) {
+        void socket.leave(ticketRoom(ticketId));
+        socket.data.tickets.delete(ticketId);
       } else leaveGuild(socket, parsed.data.guildId);
     });
   });
@@ -180,7 +182,9 @@ export function attachRealtime(
       const batch = pending;
       pending = [];
       try {
-        const hydrated = await hydrateEvents(ctx.db, batch);
+        // Notifications carry ids only: the events themselves come from the table.
+        const rows = await getEvents(ctx.db, batch);
+        const hydrated = await hydrateEvents(ctx.db, rows);
         for (const h of hydrated) {
           const { guildId, ticketId, seq } = h.event;
           if (ticketId === null) {

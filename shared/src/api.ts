@@ -427,10 +427,8 @@ export const statsResponse = z.object({
 
 // ---- Socket.IO --------------------------------------------------------------------
 
-export const joinRequest = z.union([
-  z.object({ guildId: snowflakeId }),
-  z.object({ guildId: snowflakeId, ticketId: uuidId }),
-]);
+/** A guild's room (its board), or with `ticketId` one ticket's room (its view). */
+export const joinRequest = z.object({ guildId: snowflakeId, ticketId: uuidId.optional() });
 export type JoinRequest = z.infer<typeof joinRequest>;
 export type JoinAck = { ok: true; seq: number } | { ok: false; error: string };
 

@@ -47,7 +47,7 @@ function conditions(f: BoardFilter): SQL | undefined {
     const asNumber = /^#?\d{1,9}$/.test(f.q) ? Number(f.q.replace('#', '')) : undefined;
     parts.push(sql`(${tickets.topic} ilike ${like}
       ${asNumber !== undefined ? sql`or ${tickets.number} = ${asNumber}` : sql``}
-      or exists (select 1 from ${opener} o2 where o2.id = ${tickets.openerId} and (o2.username ilike ${like} or o2.global_name ilike ${like}))
+      or exists (select 1 from ${users} o2 where o2.id = ${tickets.openerId} and (o2.username ilike ${like} or o2.global_name ilike ${like}))
       or exists (select 1 from ${messages} m where m.ticket_id = ${tickets.id} and m.deleted_at is null and m.content ilike ${like}))`);
   }
   return and(...parts);

@@ -134,3 +134,18 @@ export async function latestSeq(db: Executor, guildId: string): Promise<number> 
     .where(eq(guildSequences.guildId, guildId));
   return row?.seq ?? 0;
 }
+
+/** Events by (guild, seq): what a listener loads after a notification that carried ids only. */
+export async function getEvents(db: Executor, keys: { guildId: string; seq: number }[]) {
+  if (keys.length === 0) return [];
+  return db
+    .select()
+    .from(events)
+    .where(
+      sql`(${events.guildId}, ${events.seq}) in (${sql.join(
+        keys.map((k) => sql`(${k.guildId}::bigint, ${k.seq}::bigint)`),
+        sql`, `,
+      )})`,
+    )
+    .orderBy(asc(events.guildId), asc(events.seq));
+}

@@ -83,7 +83,7 @@ async function touchTicket(
   const firstResponse =
     known.length === 0
       ? sql`${tickets.firstResponseAt}`
-      : sql`coalesce(${tickets.firstResponseAt}, (select min(x.at) from unnest(${known.map((p) => p.authorId)}::text[], ${known.map((p) => p.at.toISOString())}::timestamptz[]) as x(author, at) where x.author <> ${tickets.openerId}::text))`;
+      : sql`coalesce(${tickets.firstResponseAt}, (select min(x.at) from unnest(string_to_array(${known.map((p) => p.authorId).join(',')}, ','), string_to_array(${known.map((p) => p.at.toISOString()).join(',')}, ',')::timestamptz[]) as x(author, at) where x.author <> ${tickets.openerId}::text))`;
   await tx
     .update(tickets)
     .set({

@@ -1,0 +1,246 @@
+import { upsertMessage } from '@ticketflow/db/repositories/messages';
+import type { BoardResponse, Card } from '@ticketflow/shared/api';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { io } from 'socket.io-client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { login, seedTicket, useServer } from './support.ts';
+
+describe('dashboard API', () => {
+  const t = useServer();
+  let admin = '';
+  let staff = '';
+  const g = () => `/api/guilds/${t.world.guildId}`;
+  beforeAll(async () => {
+    admin = await login(t, t.world.users.admin);
+    staff = await login(t, t.world.users.support);
+  });
+  const get = (url: string, cookie = staff) => t.app.inject({ url, headers: { cookie } });
+  const send = (
+    method: 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    cookie = staff,
+  ) => t.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
+
+  it('shows the board column by column, only the categories a staff member holds, with filters and paging', async () => {
+    const mine = await seedTicket(t, t.world.categories.support);
+    const theirs = await seedTicket(t, t.world.categories.billing);
+    await upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId: mine.id,
+      authorId: t.world.users.member,
+      content: 'The invoice for March is wrong',
+      createdAt: new Date(),
+    });
+    const board = (await get(`${g()}/board`)).json() as BoardResponse;
+    expect(board.columns.map((c) => [c.name, c.lifecycle])).toEqual([
+      ['New', 'open'],
+      ['In progress', 'open'],
+      ['Closed', 'closed'],
+    ]);
+    const ids = board.columns.flatMap((c) => c.cards.map((x) => x.id));
+    expect(ids).toContain(mine.id);
+    expect(ids).not.toContain(theirs.id);
+    const card = board.columns[0]?.cards.find((c) => c.id === mine.id);
+    expect(card?.lastMessage?.snippet).toBe('The invoice for March is wrong');
+
+    const adminIds = ((await get(`${g()}/board`, admin)).json() as BoardResponse).columns.flatMap(
+      (c) => c.cards.map((x) => x.id),
+    );
+    expect(adminIds).toEqual(expect.arrayContaining([mine.id, theirs.id]));
+
+    const search = (await get(`${g()}/board?q=march`, admin)).json() as BoardResponse;
+    expect(search.columns.flatMap((c) => c.cards.map((x) => x.id))).toEqual([mine.id]);
+
+    for (let i = 0; i < 4; i++) await seedTicket(t, t.world.categories.support);
+    const first = (await get(`${g()}/board?limit=2`)).json() as BoardResponse;
+    const col = first.columns[0];
+    expect(col?.cards).toHaveLength(2);
+    expect(col?.total).toBeGreaterThanOrEqual(5);
+    const next = (
+      await get(
+        `${g()}/board?limit=2&column=${col?.id}&after=${encodeURIComponent(col?.nextAfter ?? '')}`,
+      )
+    ).json() as BoardResponse;
+    expect(next.columns).toHaveLength(1);
+    expect(next.columns[0]?.cards[0]?.position > (col?.cards[1]?.position ?? '')).toBe(true);
+  });
+
+  it('answers 409 to the second of two moves made on the same version', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const board = (await get(`${g()}/board`)).json() as BoardResponse;
+    const progress = board.columns[1];
+    const move = {
+      version: ticket.version,
+      move: { columnId: progress?.id, afterId: null, beforeId: null },
+    };
+    const [a, b] = await Promise.all([
+      send('PATCH', `${g()}/tickets/${ticket.id}`, move),
+      send('PATCH', `${g()}/tickets/${ticket.id}`, move, admin),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const loser = a.statusCode === 409 ? a : b;
+    expect(loser.json()).toMatchObject({ error: 'conflict' });
+    const winner = (a.statusCode === 200 ? a : b).json() as Card;
+    expect(winner).toMatchObject({ columnId: progress?.id, version: ticket.version + 1 });
+  });
+
+  it('moving a card into a closed column closes the ticket, and the Discord side is queued with its deletion', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const board = (await get(`${g()}/board`)).json() as BoardResponse;
+    const closed = board.columns.find((c) => c.lifecycle === 'closed');
+    const res = await send('PATCH', `${g()}/tickets/${ticket.id}`, {
+      version: ticket.version,
+      move: { columnId: closed?.id, afterId: null, beforeId: null },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'closed', columnId: closed?.id });
+    const outbox = await t.database.query<{ kind: string }>(
+      'select kind from outbox where ticket_id = $1',
+      [ticket.id],
+    );
+    expect(outbox.map((o) => o.kind)).toEqual(['close']);
+    const jobs = await t.database.query<{ key: string }>(
+      "select key from jobs where status = 'pending' and key = $1",
+      [`delete-channel:${ticket.id}`],
+    );
+    expect(jobs).toHaveLength(1);
+    const reopened = await send('POST', `${g()}/tickets/${ticket.id}/reopen`);
+    expect(reopened.json()).toMatchObject({ status: 'open', columnId: board.columns[0]?.id });
+  });
+
+  it('queues a reply as pending with its outbox item, and refuses one on a closed ticket', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const res = await send('POST', `${g()}/tickets/${ticket.id}/messages`, { content: 'On it!' });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      content: 'On it!',
+      delivery: 'pending',
+      source: 'dashboard',
+      authorId: t.world.users.support,
+    });
+    const outbox = await t.database.query<{ kind: string; payload: { nonce: string } }>(
+      'select kind, payload from outbox where ticket_id = $1',
+      [ticket.id],
+    );
+    expect(outbox).toEqual([
+      expect.objectContaining({
+        kind: 'reply',
+        payload: expect.objectContaining({ nonce: res.json().id }),
+      }),
+    ]);
+    await send('POST', `${g()}/tickets/${ticket.id}/close`, { reason: 'solved' });
+    const refused = await send('POST', `${g()}/tickets/${ticket.id}/messages`, { content: 'late' });
+    expect(refused.statusCode).toBe(409);
+    const empty = await send('POST', `${g()}/tickets/${ticket.id}/notes`, { content: '   ' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().fields[0].path).toBe('body.content');
+  });
+
+  it('refuses to assign a ticket to someone who is not staff of its category', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const res = await send('PATCH', `${g()}/tickets/${ticket.id}`, {
+      version: 1,
+      assigneeId: t.world.users.billing,
+    });
+    expect(res.statusCode).toBe(400);
+    const ok = await send('PATCH', `${g()}/tickets/${ticket.id}`, { version: 1, assigneeId: 'me' });
+    expect(ok.json().assignee).toMatchObject({ id: t.world.users.support });
+  });
+
+  it('renders a sanitised transcript, downloadable', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    await upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId: ticket.id,
+      authorId: t.world.users.member,
+      content:
+        '**hi** <script>alert(1)</script><img src=x onerror=alert(1)> [x](javascript:alert(1))',
+      createdAt: new Date(),
+    });
+    const res = await get(`${g()}/tickets/${ticket.id}/transcript?download=1`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-disposition']).toMatch(/attachment; filename="ticket-\d+\.html"/);
+    expect(res.body).toContain('<strong>hi</strong>');
+    expect(res.body).not.toMatch(/<script>alert|<img src="?x|<[^>]*onerror|href="javascript/);
+    expect(res.body).toContain('&lt;script&gt;');
+  });
+
+  it('refuses cross-site mutations (CSRF) and sends security headers', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const url = `${g()}/tickets/${ticket.id}/notes`;
+    const cross = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { cookie: staff, origin: 'https://evil.example' },
+      payload: { content: 'x' },
+    });
+    expect(cross.statusCode).toBe(403);
+    const fetchMeta = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { cookie: staff, 'sec-fetch-site': 'cross-site' },
+      payload: { content: 'x' },
+    });
+    expect(fetchMeta.statusCode).toBe(403);
+    const same = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { cookie: staff, origin: t.url, 'sec-fetch-site': 'same-origin' },
+      payload: { content: 'x' },
+    });
+    expect(same.statusCode).toBe(201);
+    expect(same.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(same.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('limits login attempts per address', async () => {
+    const strict = await t.build({
+      rateLimits: { perMinute: 1000, authPerMinute: 3 },
+      realtime: false,
+    });
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await strict.inject('/auth/login')).statusCode);
+    expect(codes).toEqual([302, 302, 302, 429]);
+  });
+
+  it('describes the API as OpenAPI, generated from the zod schemas', async () => {
+    const res = await t.app.inject('/api/openapi.json');
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toContain('/api/guilds/{guildId}/board');
+    expect(doc.paths['/api/guilds/{guildId}/tickets/{ticketId}'].patch.requestBody).toBeDefined();
+  });
+
+  it('a removed role stops access within the cache time, on REST and on sockets', async () => {
+    const quick = await t.build({
+      publicUrl: t.url,
+      accessTtlMs: 300,
+      realtime: { recheckMs: 100 },
+    });
+    await quick.listen({ port: 0, host: '127.0.0.1' });
+    const address = quick.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const billingUser = t.world.users.billing;
+    const cookie = await login(t, billingUser, quick);
+    expect((await quick.inject({ url: `${g()}/board`, headers: { cookie } })).statusCode).toBe(200);
+    const socket = io(url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie },
+      reconnection: false,
+    });
+    const revoked = new Promise((resolve) => socket.on('revoked', resolve));
+    const joined = await new Promise((resolve) =>
+      socket.emit('join', { guildId: t.world.guildId }, resolve),
+    );
+    expect(joined).toMatchObject({ ok: true });
+
+    t.emulator.control.setMemberRoles(t.world.guildId, billingUser, []);
+    await expect(revoked).resolves.toEqual({ guildId: t.world.guildId });
+    expect((await quick.inject({ url: `${g()}/board`, headers: { cookie } })).statusCode).toBe(404);
+    socket.close();
+    t.emulator.control.setMemberRoles(t.world.guildId, billingUser, [t.world.roles.billing]);
+  });
+});

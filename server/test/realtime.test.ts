@@ -1,0 +1,166 @@
+import { upsertMessage } from '@ticketflow/db/repositories/messages';
+import { updateTicket } from '@ticketflow/db/repositories/tickets';
+import type {
+  ClientToServerEvents,
+  JoinAck,
+  LiveEvent,
+  ServerToClientEvents,
+} from '@ticketflow/shared/api';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { io, type Socket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { login, seedTicket, useServer } from './support.ts';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+async function eventually<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('real-time sync over Socket.IO', () => {
+  const t = useServer();
+  const open: Client[] = [];
+  afterEach(() => {
+    for (const c of open.splice(0)) c.close();
+  });
+
+  async function connect(cookie: string | undefined, url = t.url, extra: { origin?: string } = {}) {
+    const client: Client = io(url, {
+      transports: ['websocket'],
+      extraHeaders: {
+        ...(cookie ? { cookie } : {}),
+        ...(extra.origin ? { origin: extra.origin } : {}),
+      },
+      reconnection: false,
+    });
+    open.push(client);
+    const received: LiveEvent[] = [];
+    const ticks: number[] = [];
+    client.on('event', (e) => received.push(e));
+    client.on('tick', (x) => ticks.push(x.seq));
+    await new Promise<void>((resolve, reject) => {
+      client.on('connect', () => resolve());
+      client.on('connect_error', (e) => reject(e));
+    });
+    const join = (room: { guildId: string; ticketId?: string }) =>
+      new Promise<JoinAck>((resolve) => client.emit('join', room as never, resolve));
+    return { client, received, ticks, join };
+  }
+
+  const message = (ticketId: string, content: string) =>
+    upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId,
+      authorId: t.world.users.member,
+      content,
+      createdAt: new Date(),
+    });
+
+  it('refuses a handshake without a session, and one from another origin', async () => {
+    await expect(connect(undefined)).rejects.toThrow(/unauthorized/);
+    const cookie = await login(t, t.world.users.support);
+    await expect(connect(cookie, t.url, { origin: 'https://evil.example' })).rejects.toThrow();
+  });
+
+  it('authorises every join: no guild without access, no ticket of another category', async () => {
+    const member = await connect(await login(t, t.world.users.member));
+    expect(await member.join({ guildId: t.world.guildId })).toEqual({
+      ok: false,
+      error: 'not_found',
+    });
+
+    const billing = await connect(await login(t, t.world.users.billing));
+    const ticket = await seedTicket(t, t.world.categories.support);
+    expect(await billing.join({ guildId: t.world.guildId, ticketId: ticket.id })).toEqual({
+      ok: false,
+      error: 'not_found',
+    });
+    expect(await billing.join({ guildId: 'nonsense' })).toEqual({
+      ok: false,
+      error: 'bad_request',
+    });
+  });
+
+  it('pushes a change written by the bot to a subscribed socket with its seq, and only a tick to staff of other categories', async () => {
+    const staff = await connect(await login(t, t.world.users.support));
+    const billing = await connect(await login(t, t.world.users.billing));
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const joined = await staff.join({ guildId: t.world.guildId });
+    expect(joined.ok).toBe(true);
+    expect((await billing.join({ guildId: t.world.guildId })).ok).toBe(true);
+
+    const stored = await message(ticket.id, 'My invoice is wrong');
+    if (!stored.changed) throw new Error('not stored');
+    const got = await eventually(() => staff.received.find((e) => e.seq === stored.seq));
+    expect(got).toMatchObject({ kind: 'message.created', ticketId: ticket.id });
+    expect(got.message?.content).toBe('My invoice is wrong');
+    expect(got.card?.lastMessage?.snippet).toBe('My invoice is wrong');
+
+    await eventually(() => billing.ticks.includes(stored.seq));
+    expect(billing.received.find((e) => e.ticketId === ticket.id)).toBeUndefined();
+  });
+
+  it('a client that missed 50 events gets them all, in order, through the events route', async () => {
+    const cookie = await login(t, t.world.users.support);
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const first = await connect(cookie);
+    const { seq: start } = (await first.join({ guildId: t.world.guildId })) as { seq: number };
+    first.client.close();
+
+    const seqs: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const r = await message(ticket.id, `missed ${i}`);
+      if (r.changed) seqs.push(r.seq);
+    }
+    const again = await connect(cookie);
+    await again.join({ guildId: t.world.guildId });
+    const res = await t.app.inject({
+      url: `/api/guilds/${t.world.guildId}/events?after=${start}`,
+      headers: { cookie },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { events: LiveEvent[]; seq: number };
+    const replayed = body.events.filter(
+      (e) => e.ticketId === ticket.id && e.kind === 'message.created',
+    );
+    expect(replayed.map((e) => e.seq)).toEqual(seqs);
+    expect(replayed.map((e) => e.message?.content)).toEqual(seqs.map((_, i) => `missed ${i}`));
+    expect(body.seq).toBeGreaterThanOrEqual(seqs.at(-1) ?? 0);
+  });
+
+  it('two server instances on one database both deliver every event', async () => {
+    const second = await t.build({ publicUrl: t.url });
+    await second.listen({ port: 0, host: '127.0.0.1' });
+    const address = second.server.address();
+    const secondUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cookie = await login(t, t.world.users.admin);
+    const a = await connect(cookie);
+    const b = await connect(cookie, secondUrl);
+    await a.join({ guildId: t.world.guildId });
+    await b.join({ guildId: t.world.guildId });
+    const ticket = await seedTicket(t, t.world.categories.billing);
+    const changed = await updateTicket(t.database.db, ticket.id, { priority: 'urgent' });
+    if (changed.conflict) throw new Error('conflict');
+    for (const client of [a, b]) {
+      const e = await eventually(() => client.received.find((x) => x.seq === changed.seq));
+      expect(e.card?.priority).toBe('urgent');
+    }
+  });
+
+  it('a ticket room gets the ticket’s events', async () => {
+    const cookie = await login(t, t.world.users.support);
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const viewer = await connect(cookie);
+    expect((await viewer.join({ guildId: t.world.guildId, ticketId: ticket.id })).ok).toBe(true);
+    const r = await message(ticket.id, 'in the ticket view');
+    if (!r.changed) throw new Error('not stored');
+    await eventually(() => viewer.received.find((e) => e.seq === r.seq));
+  });
+});
