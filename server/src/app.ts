@@ -1,6 +1,10 @@
 import fastifySwagger from '@fastify/swagger';
 import type { DatabaseHandle } from '@ticketflow/db/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -37,7 +41,7 @@ export interface AppOptions {
   /** Serve /api/openapi.json (development). */
   openApi?: boolean;
   /** Where 500s are reported (Sentry), with the id the client was given. */
-  reportError?: (error: unknown, id: string) => void;
+  reportError?: (error: unknown, id: string, request: FastifyRequest) => void;
 }
 
 export type App = FastifyInstance & {

@@ -3,6 +3,7 @@ import { migrateDatabase } from '@ticketflow/db/migrate';
 import { loadConfigOrExit } from '@ticketflow/shared/config';
 import { buildApp } from './app.ts';
 import { createLogger } from './logger.ts';
+import { initSentry } from './sentry.ts';
 
 // `pnpm start`: one process, embedded database by default.
 const config = loadConfigOrExit();
@@ -29,7 +30,31 @@ try {
   process.exit(1);
 }
 
-const app = await buildApp({ database, logger });
+const discord = config.discord;
+const app = await buildApp({
+  database,
+  logger,
+  publicUrl: config.publicUrl,
+  openApi: config.env !== 'production',
+  realtime: { websocketOnly: config.websocketOnly, log: logger },
+  ...(discord.mode === 'discord'
+    ? {
+        discord: {
+          apiUrl: discord.apiUrl,
+          oauthUrl: discord.oauthUrl,
+          clientId: discord.clientId,
+          clientSecret: discord.clientSecret,
+          botToken: discord.token,
+        },
+      }
+    : {}),
+  ...(config.sentryDsn ? { reportError: initSentry(config.sentryDsn, config.env) } : {}),
+});
+if (discord.mode !== 'discord') {
+  logger.warn(
+    'Discord is not configured (DISCORD_TOKEN, DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET): login and the API are off',
+  );
+}
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (error) {

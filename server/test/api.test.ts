@@ -64,7 +64,9 @@ describe('dashboard API', () => {
       )
     ).json() as BoardResponse;
     expect(next.columns).toHaveLength(1);
-    expect(next.columns[0]?.cards[0]?.position > (col?.cards[1]?.position ?? '')).toBe(true);
+    expect((next.columns[0]?.cards[0]?.position ?? '') > (col?.cards[1]?.position ?? '')).toBe(
+      true,
+    );
   });
 
   it('answers 409 to the second of two moves made on the same version', async () => {

@@ -6,7 +6,11 @@
  */
 import { z } from 'zod';
 
-export const snowflakeId = z.string().regex(/^\d{15,21}$/, 'must be a Discord id');
+export const snowflakeId = z
+  .string()
+  .regex(/^\d{15,20}$/, 'must be a Discord id')
+  // Discord ids are 64-bit; Postgres stores them as signed bigint.
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) < 2n ** 63n, 'must be a Discord id');
 export const uuidId = z.uuid('must be a UUID');
 const isoDate = z.string();
 

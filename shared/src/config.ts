@@ -81,6 +81,10 @@ const envSchema = z
       .min(1, 'must be at least 1')
       .optional(),
     SHARD_IDS: shardIds.optional(),
+    WEBSOCKET_ONLY: z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1')
+      .default(false),
   })
   .superRefine((env, ctx) => {
     const discordVars = ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_CLIENT_SECRET'] as const;
@@ -149,6 +153,8 @@ export interface Config {
   sentryDsn?: string;
   logLevel: Env['LOG_LEVEL'];
   shards?: { count: number; ids: number[] };
+  /** Socket.IO without the polling transport: replicas behind a balancer without sticky sessions. */
+  websocketOnly: boolean;
 }
 
 /** Parses the process environment into a typed config, or throws ConfigError naming each bad variable. */
@@ -197,6 +203,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     ...(env.ENCRYPTION_KEY ? { encryptionKey: env.ENCRYPTION_KEY } : {}),
     ...(env.SENTRY_DSN ? { sentryDsn: env.SENTRY_DSN } : {}),
     logLevel: env.LOG_LEVEL,
+    websocketOnly: env.WEBSOCKET_ONLY,
     ...(env.SHARD_COUNT
       ? {
           shards: {

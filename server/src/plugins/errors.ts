@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@ticketflow/shared/errors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
 
 interface ValidationItem {
@@ -15,7 +15,7 @@ interface ValidationItem {
  */
 export function registerErrorHandler(
   app: FastifyInstance,
-  report: (error: unknown, id: string) => void = () => {},
+  report: (error: unknown, id: string, request: FastifyRequest) => void = () => {},
 ): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof AppError) {
@@ -50,7 +50,7 @@ export function registerErrorHandler(
     }
     const id = randomUUID();
     request.log.error({ err: error, errorId: id }, 'unhandled error');
-    report(error, id);
+    report(error, id, request);
     return reply.status(500).send({ error: 'internal', message: 'Something went wrong', id });
   });
 
