@@ -4,11 +4,12 @@ import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
 import { commandDefinitions } from './commands.ts';
+import { dashboardActions } from './dashboard-actions.ts';
 import { handleGuildEvent } from './guild-events.ts';
 import { registerInteractions } from './interactions.ts';
 import { createJobWorker, defaultJobHandlers, type JobHandler } from './jobs-worker.ts';
 import { Mirror } from './mirror.ts';
-import { createOutboxWorker, type OutboxAction } from './outbox-worker.ts';
+import { createOutboxWorker, defaultActions, type OutboxAction } from './outbox-worker.ts';
 import type { QueueWorker } from './queue-worker.ts';
 import { AUTO_CLOSE_SWEEP, autoCloseSweep, scheduleAutoCloseSweep } from './tickets/auto-close.ts';
 import { closeRequestJob } from './tickets/close-request.ts';
@@ -77,6 +78,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const tickets = new TicketDirectory(database.db);
   const mirror = new Mirror(database.db, tickets, log);
   const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const ctx = { db: database.db, client: client as Client<true>, log, tickets };
   const outbox = createOutboxWorker({
     db: database.db,
     bus: database.bus,
@@ -84,8 +86,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     log,
     workerId,
     ...options.outbox,
+    actions: { ...defaultActions, ...dashboardActions(ctx), ...options.outbox?.actions },
   });
-  const ctx = { db: database.db, client: client as Client<true>, log, tickets };
   const jobs = createJobWorker({
     db: database.db,
     bus: database.bus,

@@ -43,12 +43,39 @@ export async function postPanel(
 
   const style = interaction.options.getString('style') === 'select' ? 'select' : 'buttons';
   const title = interaction.options.getString('title') ?? 'Need help?';
+  const { embed, components } = panelMessage(
+    chosen,
+    style,
+    title,
+    interaction.options.getString('description'),
+  );
+  const message = await channel.send({ embeds: [embed], components });
+  await savePanel(ctx.db, {
+    guildId: interaction.guildId,
+    channelId: channel.id,
+    messageId: message.id,
+    title,
+    style,
+    categoryIds: chosen.map((c) => c.id),
+  });
+  await interaction.reply({
+    content: `Panel posted with ${chosen.length} categor${chosen.length === 1 ? 'y' : 'ies'}.`,
+    flags: MessageFlags.Ephemeral,
+  });
+}
+
+type PanelCategory = { id: string; name: string; description: string | null; emoji: string | null };
+
+/** A panel's embed and its buttons (or select menu), one per category. */
+export function panelMessage(
+  chosen: PanelCategory[],
+  style: 'buttons' | 'select',
+  title: string,
+  description: string | null,
+) {
   const embed = new EmbedBuilder()
     .setTitle(title)
-    .setDescription(
-      interaction.options.getString('description') ??
-        'Choose a topic below to open a private ticket with our staff.',
-    );
+    .setDescription(description ?? 'Choose a topic below to open a private ticket with our staff.');
   const components =
     style === 'select'
       ? [
@@ -77,17 +104,5 @@ export async function postPanel(
             }),
           ),
         );
-  const message = await channel.send({ embeds: [embed], components });
-  await savePanel(ctx.db, {
-    guildId: interaction.guildId,
-    channelId: channel.id,
-    messageId: message.id,
-    title,
-    style,
-    categoryIds: chosen.map((c) => c.id),
-  });
-  await interaction.reply({
-    content: `Panel posted with ${chosen.length} categor${chosen.length === 1 ? 'y' : 'ies'}.`,
-    flags: MessageFlags.Ephemeral,
-  });
+  return { embed, components };
 }

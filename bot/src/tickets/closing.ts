@@ -46,30 +46,48 @@ export async function closeInDiscord(
   });
   if (!closed) return false;
   await acknowledge();
-  if (!ticket.channelId) return true;
-  try {
-    const channel = await ctx.client.channels.fetch(ticket.channelId);
-    if (channel?.isThread()) await channel.setLocked(true);
-    else if (channel && 'permissionOverwrites' in channel) {
-      await channel.permissionOverwrites.edit(
-        ticket.openerId,
-        { SendMessages: false },
-        { type: OverwriteType.Member },
-      );
-    }
-    const who = by.actorId ? `<@${by.actorId}>` : 'TicketFlow';
-    const when = describeDuration(delay);
-    if (channel?.isSendable()) {
-      await channel.send({
-        content: `🔒 Ticket closed by ${who}.${by.reason ? ` Reason: ${by.reason}` : ''}\nThis channel will be deleted in ${when}. Staff can run /ticket reopen until then.`,
-        allowedMentions: { parse: [] },
-      });
-    }
-  } catch (error) {
-    // A channel deleted by hand meanwhile: the ticket is closed all the same.
-    if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownChannel))
-      throw error;
-  }
-  await askForFeedback(ctx, ticket, guild?.name ?? 'the server');
+  await announceClosed(ctx, ticket, by, delay, guild?.name ?? 'the server');
   return true;
+}
+
+/**
+ * The Discord half of a close, after the database half: the channel locked for
+ * the opener, the closing message (sent once, by `nonce`, even if retried),
+ * and the opener asked for feedback.
+ */
+export async function announceClosed(
+  ctx: BotContext,
+  ticket: Ticket,
+  by: { actorId: string | null; reason: string | null },
+  delay: number,
+  guildName: string,
+  nonce?: string,
+) {
+  if (ticket.channelId) {
+    try {
+      const channel = await ctx.client.channels.fetch(ticket.channelId);
+      if (channel?.isThread()) await channel.setLocked(true);
+      else if (channel && 'permissionOverwrites' in channel) {
+        await channel.permissionOverwrites.edit(
+          ticket.openerId,
+          { SendMessages: false },
+          { type: OverwriteType.Member },
+        );
+      }
+      const who = by.actorId ? `<@${by.actorId}>` : 'TicketFlow';
+      const when = describeDuration(delay);
+      if (channel?.isSendable()) {
+        await channel.send({
+          content: `🔒 Ticket closed by ${who}.${by.reason ? ` Reason: ${by.reason}` : ''}\nThis channel will be deleted in ${when}. Staff can run /ticket reopen until then.`,
+          allowedMentions: { parse: [] },
+          ...(nonce ? { nonce, enforceNonce: true } : {}),
+        });
+      }
+    } catch (error) {
+      // A channel deleted by hand meanwhile: the ticket is closed all the same.
+      if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownChannel))
+        throw error;
+    }
+  }
+  await askForFeedback(ctx, ticket, guildName);
 }

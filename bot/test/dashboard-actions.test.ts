@@ -1,0 +1,123 @@
+import { createCategory } from '@ticketflow/db/repositories/categories';
+import {
+  closeAndScheduleDeletion,
+  reopenAndKeepChannel,
+} from '@ticketflow/db/repositories/closing';
+import { enqueueOutbox } from '@ticketflow/db/repositories/outbox';
+import { panels } from '@ticketflow/db/schema';
+import { useTestDatabase } from '@ticketflow/db/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bot, startBot } from '../src/bot.ts';
+import { eventually, openTicketChannel, quietLog, useEmulator } from './support.ts';
+
+/** What the server queues when staff act on the dashboard, done in Discord by the bot. */
+describe('dashboard actions delivered through the outbox', () => {
+  const t = useEmulator();
+  const db = useTestDatabase();
+  let bot: Bot;
+  beforeAll(async () => {
+    bot = await startBot({
+      database: db.handle,
+      token: t.world.application.botToken,
+      apiUrl: t.emulator.apiUrl,
+      log: quietLog,
+      outbox: { baseDelayMs: 20, pollMs: 500 },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  const channelMessages = (channelId: string) =>
+    t.emulator.control.readMessages(t.world.application.botUserId, channelId).map((m) => m.content);
+  const openerMay = (channelId: string) =>
+    t.emulator.state
+      .guild(t.world.guildId)
+      .channels.get(channelId)
+      ?.overwrites.get(t.world.users.member);
+
+  it('closes (lock, message) and reopens a ticket in Discord, and renames its channel', async () => {
+    const { channel, ticket } = await openTicketChannel(
+      t.emulator,
+      t.world,
+      db.handle,
+      'dash-close',
+    );
+    await closeAndScheduleDeletion(
+      db.handle.db,
+      {
+        ticketId: ticket.id,
+        guildId: t.world.guildId,
+        channelId: channel.id,
+        closedBy: t.world.users.support,
+        reason: 'solved',
+        delaySeconds: 600,
+      },
+      { kind: 'close', payload: { actorId: t.world.users.support, reason: 'solved' } },
+    );
+    await eventually(() =>
+      channelMessages(channel.id).find(
+        (c) => c.includes('Ticket closed by') && c.includes('solved'),
+      ),
+    );
+    expect(openerMay(channel.id)?.deny ?? 0n).not.toBe(0n);
+
+    await reopenAndKeepChannel(
+      db.handle.db,
+      { ticketId: ticket.id, actorId: t.world.users.support },
+      { kind: 'reopen', payload: { actorId: t.world.users.support } },
+    );
+    await eventually(() => channelMessages(channel.id).find((c) => c.includes('Ticket reopened')));
+    expect(openerMay(channel.id)?.deny).toBe(0n);
+
+    await db.handle.db.transaction((tx) =>
+      enqueueOutbox(tx, {
+        guildId: t.world.guildId,
+        ticketId: ticket.id,
+        kind: 'rename',
+        payload: { channelId: channel.id, name: 'billing-question' },
+      }),
+    );
+    await eventually(
+      () =>
+        t.emulator.state.guild(t.world.guildId).channels.get(channel.id)?.name ===
+        'billing-question',
+    );
+  });
+
+  it('posts a panel made on the dashboard and remembers its message', async () => {
+    const category = await createCategory(db.handle.db, {
+      guildId: t.world.guildId,
+      name: 'Support',
+    });
+    const [panel] = await db.handle.db
+      .insert(panels)
+      .values({
+        guildId: t.world.guildId,
+        channelId: t.world.channels.panel,
+        title: 'Need help?',
+        categoryIds: [category.id],
+      })
+      .returning();
+    await db.handle.db.transaction((tx) =>
+      enqueueOutbox(tx, {
+        guildId: t.world.guildId,
+        kind: 'post-panel',
+        payload: { panelId: panel?.id },
+      }),
+    );
+    const posted = await eventually(async () => {
+      const [row] = await db.handle.db
+        .select()
+        .from(panels)
+        .where(eq(panels.id, panel?.id ?? ''));
+      return row?.messageId;
+    });
+    const message = t.emulator.control
+      .readMessages(t.world.users.member, t.world.channels.panel)
+      .find((m) => m.id === posted);
+    expect(message?.embeds[0]?.title).toBe('Need help?');
+    expect(JSON.stringify(message?.components)).toContain(`tf:open:${category.id}`);
+  });
+});
