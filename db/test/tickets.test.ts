@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_COLUMNS, listColumns } from '../src/repositories/columns.ts';
+import { upsertGuild } from '../src/repositories/guilds.ts';
 import {
   closeTicket,
   createTicket,
@@ -31,8 +34,20 @@ describe('createTicket', () => {
     expect(first.ticket.number).toBe(1);
   });
 
+  it('gives a stored guild the default board columns, once', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    // Stored again (the bot reconnects): no second set.
+    await upsertGuild(t.handle.db, { id: guildId, name: 'Renamed', ownerId: snowflake() });
+    const columns = await listColumns(t.handle.db, guildId);
+    expect(columns.map((c) => [c.name, c.lifecycle])).toEqual(
+      DEFAULT_COLUMNS.map((c) => [c.name, c.lifecycle]),
+    );
+  });
+
   it('puts new tickets at the bottom of the first open column, in creation order', async () => {
     const guildId = await seedGuild(t.handle.db);
+    // A board whose closed column comes first.
+    await t.handle.db.delete(boardColumns).where(eq(boardColumns.guildId, guildId));
     const [closed, open] = await t.handle.db
       .insert(boardColumns)
       .values([
