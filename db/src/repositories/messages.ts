@@ -489,15 +489,23 @@ export async function retryReply(
   });
 }
 
-/** Changes a note's text (notes only; Discord messages change through Discord). */
-export async function editNote(
+/**
+ * Changes a note's text, or deletes it (its text removed, a tombstone keeps
+ * the timeline's order). Notes only: Discord messages change through Discord.
+ */
+async function changeNote(
   db: Executor,
-  input: { ticketId: string; noteId: string; content: string; actorId: string },
+  input: { ticketId: string; noteId: string; actorId: string },
+  change: { content: string; deleted: boolean },
 ) {
   return db.transaction(async (tx) => {
     const [note] = await tx
       .update(messages)
-      .set({ content: input.content, editedAt: sql`now()` })
+      .set(
+        change.deleted
+          ? { content: '', deletedAt: sql`now()` }
+          : { content: change.content, editedAt: sql`now()` },
+      )
       .where(
         and(
           eq(messages.id, input.noteId),
@@ -511,7 +519,7 @@ export async function editNote(
     const seq = await appendEvent(tx, {
       guildId: note.guildId,
       ticketId: input.ticketId,
-      kind: 'note.updated',
+      kind: change.deleted ? 'note.deleted' : 'note.updated',
       actorId: input.actorId,
       data: { messageId: note.id },
     });
@@ -519,32 +527,12 @@ export async function editNote(
   });
 }
 
-/** Deletes a note: its text is removed, a tombstone keeps the timeline's order. */
-export async function deleteNote(
+export const editNote = (
+  db: Executor,
+  input: { ticketId: string; noteId: string; content: string; actorId: string },
+) => changeNote(db, input, { content: input.content, deleted: false });
+
+export const deleteNote = (
   db: Executor,
   input: { ticketId: string; noteId: string; actorId: string },
-) {
-  return db.transaction(async (tx) => {
-    const [note] = await tx
-      .update(messages)
-      .set({ content: '', deletedAt: sql`now()` })
-      .where(
-        and(
-          eq(messages.id, input.noteId),
-          eq(messages.ticketId, input.ticketId),
-          eq(messages.internal, true),
-          isNull(messages.deletedAt),
-        ),
-      )
-      .returning();
-    if (!note) return undefined;
-    const seq = await appendEvent(tx, {
-      guildId: note.guildId,
-      ticketId: input.ticketId,
-      kind: 'note.deleted',
-      actorId: input.actorId,
-      data: { messageId: note.id },
-    });
-    return { note, seq };
-  });
-}
+) => changeNote(db, input, { content: '', deleted: true });
