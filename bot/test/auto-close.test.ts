@@ -1,22 +1,15 @@
 import { createCategory } from '@ticketflow/db/repositories/categories';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, startBot } from '../src/bot.ts';
-import { eventually, openTicketChannel, quietLog, useEmulator } from './support.ts';
+import type { Bot } from '../src/bot.ts';
+import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
 
 describe('auto-close after the opener goes quiet', () => {
   const t = useEmulator();
   const db = useTestDatabase();
   let bot: Bot;
   let categoryId: string;
-  const start = () =>
-    startBot({
-      database: db.handle,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: quietLog,
-      jobs: { pollMs: 100, autoCloseSweepMs: 200 },
-    });
+  const start = () => startTestBot(t, db.handle, { jobs: { pollMs: 100, autoCloseSweepMs: 200 } });
 
   beforeAll(async () => {
     bot = await start();

@@ -7,27 +7,14 @@ import { enqueueOutbox } from '@ticketflow/db/repositories/outbox';
 import { panels } from '@ticketflow/db/schema';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, startBot } from '../src/bot.ts';
-import { eventually, openTicketChannel, quietLog, useEmulator } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, openTicketChannel, useBot, useEmulator } from './support.ts';
 
 /** What the server queues when staff act on the dashboard, done in Discord by the bot. */
 describe('dashboard actions delivered through the outbox', () => {
   const t = useEmulator();
   const db = useTestDatabase();
-  let bot: Bot;
-  beforeAll(async () => {
-    bot = await startBot({
-      database: db.handle,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: quietLog,
-      outbox: { baseDelayMs: 20, pollMs: 500 },
-    });
-  });
-  afterAll(async () => {
-    await bot?.stop();
-  });
+  useBot(t, db, { outbox: { baseDelayMs: 20, pollMs: 500 } });
 
   const channelMessages = (channelId: string) =>
     t.emulator.control.readMessages(t.world.application.botUserId, channelId).map((m) => m.content);

@@ -4,8 +4,8 @@ import { guilds } from '@ticketflow/db/schema';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, startBot } from '../src/bot.ts';
-import { eventually, quietLog, useEmulator } from './support.ts';
+import type { Bot } from '../src/bot.ts';
+import { eventually, startTestBot, useEmulator } from './support.ts';
 
 describe('the ticket lifecycle in Discord', () => {
   const t = useEmulator();
@@ -13,14 +13,7 @@ describe('the ticket lifecycle in Discord', () => {
   let bot: Bot;
   const ids = { support: '', billing: '' };
 
-  const start = () =>
-    startBot({
-      database: db.handle,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: quietLog,
-      jobs: { pollMs: 100 },
-    });
+  const start = () => startTestBot(t, db.handle, { jobs: { pollMs: 100 } });
 
   beforeAll(async () => {
     bot = await start();

@@ -1,24 +1,12 @@
 import { useTestDatabase } from '@ticketflow/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, startBot } from '../src/bot.ts';
+import { describe, expect, it } from 'vitest';
 import { CHANNEL_DELETED_REASON } from '../src/mirror.ts';
-import { eventually, openTicketChannel, quietLog, useEmulator } from './support.ts';
+import { eventually, openTicketChannel, useBot, useEmulator } from './support.ts';
 
 describe('mirroring ticket channels with the real bot', () => {
   const t = useEmulator();
   const db = useTestDatabase();
-  let bot: Bot;
-  beforeAll(async () => {
-    bot = await startBot({
-      database: db.handle,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: quietLog,
-    });
-  });
-  afterAll(async () => {
-    await bot?.stop();
-  });
+  useBot(t, db);
 
   const rows = (ticketId: string) =>
     db.handle.query<{

@@ -1,26 +1,13 @@
 import { queueReply } from '@ticketflow/db/repositories/messages';
 import { useTestDatabase } from '@ticketflow/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, startBot } from '../src/bot.ts';
+import { describe, expect, it } from 'vitest';
 import { formatReply } from '../src/outbox-worker.ts';
-import { eventually, openTicketChannel, quietLog, useEmulator } from './support.ts';
+import { eventually, openTicketChannel, useBot, useEmulator } from './support.ts';
 
 describe('outbox delivery of dashboard replies', () => {
   const t = useEmulator();
   const db = useTestDatabase();
-  let bot: Bot;
-  beforeAll(async () => {
-    bot = await startBot({
-      database: db.handle,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: quietLog,
-      outbox: { baseDelayMs: 20, pollMs: 500 },
-    });
-  });
-  afterAll(async () => {
-    await bot?.stop();
-  });
+  useBot(t, db, { outbox: { baseDelayMs: 20, pollMs: 500 } });
 
   const outboxStatus = (ids: number[]) =>
     db.handle.query<{

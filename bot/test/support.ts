@@ -5,6 +5,9 @@ import { Emulator } from '@ticketflow/emulator/emulator';
 import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
+import { type Bot, type BotOptions, startBot } from '../src/bot.ts';
+
+export { eventually } from '@ticketflow/shared/testing';
 
 export const quietLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -52,18 +55,32 @@ export async function openTicketChannel(
   return { channel, ticket };
 }
 
-/** Polls until `check` is truthy or the deadline passes. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await check();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** The real bot against a test file's emulator and database; `options` go on top of these. */
+export function startTestBot(
+  box: { emulator: Emulator; world: DemoWorld },
+  database: DatabaseHandle,
+  options: Partial<BotOptions> = {},
+): Promise<Bot> {
+  return startBot({
+    database,
+    token: box.world.application.botToken,
+    apiUrl: box.emulator.apiUrl,
+    log: quietLog,
+    ...options,
+  });
+}
+
+/** For a test file: that bot running from before its first test until after its last. */
+export function useBot(
+  box: { emulator: Emulator; world: DemoWorld },
+  db: { handle: DatabaseHandle },
+  options: Partial<BotOptions> = {},
+): void {
+  let bot: Bot | undefined;
+  beforeAll(async () => {
+    bot = await startTestBot(box, db.handle, options);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
 }

@@ -1,3 +1,4 @@
+import { eventually as pollUntil } from '@ticketflow/shared/testing';
 import { Client, type ClientOptions, Events, GatewayIntentBits } from 'discord.js';
 import { afterAll, beforeAll } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../src/emulator.ts';
@@ -45,15 +46,5 @@ export function useEmulator(options: EmulatorOptions = {}) {
 }
 
 /** Waits until `check` returns something truthy, polling; for effects that have no event to await. */
-export async function eventually<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 5000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export const eventually = <T>(check: () => T | Promise<T>, timeoutMs = 5000) =>
+  pollUntil(check, timeoutMs, 10);

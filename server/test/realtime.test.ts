@@ -7,21 +7,15 @@ import type {
   ServerToClientEvents,
 } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { eventually as poll } from '@ticketflow/shared/testing';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { login, seedTicket, useServer } from './support.ts';
 
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** This file's deadline for a pushed event: 10 s. */
+const eventually = <T>(check: () => T) => poll(check, 10_000, 20);
 
-async function eventually<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 describe('real-time sync over Socket.IO', () => {
   const t = useServer();
