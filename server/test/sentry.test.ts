@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { useTestDatabase } from '@ticketflow/db/testing';
@@ -29,8 +30,10 @@ describe('Sentry reporting', () => {
   });
   afterAll(() => new Promise<void>((r) => collector.close(() => r())));
 
-  const botToken = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz012345';
-  const sessionId = 'qM9lM2N0b2tlbnNhbXBsZXNlc3Npb25pZDEyMzQ1Njc';
+  // Random values in the shapes of a bot token and a session id: nothing real is committed.
+  const random = (bytes: number) => randomBytes(bytes).toString('base64url');
+  const botToken = `${random(18)}.${random(4)}.${random(27)}`;
+  const sessionId = random(32);
   const content = 'my card number is 4111 1111 1111 1111';
 
   it('reports a 500 with its id, scrubbed of tokens, cookies, authorization and content', async () => {

@@ -43,11 +43,19 @@ import { z } from 'zod';
 import { audit, requireSession, type ServerContext } from '../../context.ts';
 import { iso, userRef } from '../../views.ts';
 
-const isUniqueViolation = (error: unknown) =>
-  (typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505') ||
-  (typeof error === 'object' &&
-    error !== null &&
-    (error as { cause?: { code?: string } }).cause?.code === '23505');
+/** Postgres' unique violation, raised directly or wrapped by Drizzle as the cause. */
+function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: string; cause?: { code?: string } };
+  return (e.code ?? e.cause?.code) === '23505';
+}
+
+const toTag = (row: typeof tags.$inferSelect) => ({
+  id: row.id,
+  name: row.name,
+  content: row.content,
+  updatedAt: iso(row.updatedAt) as string,
+});
 
 export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -77,6 +85,32 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
       targetType: target.type,
       targetId: target.id,
     });
+  }
+
+  /** `DELETE /api/guilds/:guildId/<path>/:id` for a row the guild owns: removed, with its event and audit. */
+  function deleteOwned(
+    path: string,
+    table: typeof categories | typeof tags,
+    missing: string,
+    kind: string,
+  ) {
+    app.delete(
+      `/api/guilds/:guildId/${path}/:id`,
+      { schema: { params: idParams } },
+      async (request, reply) => {
+        const { guildId, id } = request.params;
+        await admin(request, guildId);
+        await ctx.db.transaction(async (tx) => {
+          const gone = await tx
+            .delete(table)
+            .where(and(eq(table.guildId, guildId), eq(table.id, id)))
+            .returning({ id: table.id });
+          if (gone.length === 0) throw new NotFoundError(missing);
+          await changed(tx, request, guildId, `${kind}.deleted`, { type: kind, id });
+        });
+        return reply.status(204).send();
+      },
+    );
   }
 
   // ---- Guild settings
@@ -172,23 +206,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
     },
   );
 
-  app.delete(
-    '/api/guilds/:guildId/categories/:id',
-    { schema: { params: idParams } },
-    async (request, reply) => {
-      const { guildId, id } = request.params;
-      await admin(request, guildId);
-      await ctx.db.transaction(async (tx) => {
-        const gone = await tx
-          .delete(categories)
-          .where(and(eq(categories.guildId, guildId), eq(categories.id, id)))
-          .returning({ id: categories.id });
-        if (gone.length === 0) throw new NotFoundError('No such category');
-        await changed(tx, request, guildId, 'category.deleted', { type: 'category', id });
-      });
-      return reply.status(204).send();
-    },
-  );
+  deleteOwned('categories', categories, 'No such category', 'category');
 
   // ---- Board columns
   app.post(
@@ -260,12 +278,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
     async (request) => {
       await ctx.access.require(requireSession(request).user.id, request.params.guildId);
       const rows = await listTags(ctx.db, request.params.guildId);
-      return rows.map((t) => ({
-        id: t.id,
-        name: t.name,
-        content: t.content,
-        updatedAt: iso(t.updatedAt) as string,
-      }));
+      return rows.map(toTag);
     },
   );
 
@@ -290,12 +303,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
           await changed(tx, request, guildId, 'tag.created', { type: 'tag', id: row.id });
           return row;
         });
-        return reply.status(201).send({
-          id: tag.id,
-          name: tag.name,
-          content: tag.content,
-          updatedAt: iso(tag.updatedAt) as string,
-        });
+        return reply.status(201).send(toTag(tag));
       } catch (error) {
         if (isUniqueViolation(error))
           throw new ConflictError(`A tag named "${request.body.name}" exists already`);
@@ -323,12 +331,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
             .returning();
           if (!row) throw new NotFoundError('No such tag');
           await changed(tx, request, guildId, 'tag.updated', { type: 'tag', id });
-          return {
-            id: row.id,
-            name: row.name,
-            content: row.content,
-            updatedAt: iso(row.updatedAt) as string,
-          };
+          return toTag(row);
         });
       } catch (error) {
         if (isUniqueViolation(error))
@@ -338,23 +341,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
     },
   );
 
-  app.delete(
-    '/api/guilds/:guildId/tags/:id',
-    { schema: { params: idParams } },
-    async (request, reply) => {
-      const { guildId, id } = request.params;
-      await admin(request, guildId);
-      await ctx.db.transaction(async (tx) => {
-        const gone = await tx
-          .delete(tags)
-          .where(and(eq(tags.guildId, guildId), eq(tags.id, id)))
-          .returning({ id: tags.id });
-        if (gone.length === 0) throw new NotFoundError('No such tag');
-        await changed(tx, request, guildId, 'tag.deleted', { type: 'tag', id });
-      });
-      return reply.status(204).send();
-    },
-  );
+  deleteOwned('tags', tags, 'No such tag', 'tag');
 
   // ---- Panels: stored here, posted in Discord by the bot
   app.get(
