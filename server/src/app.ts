@@ -105,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     }
     if (options.realtime !== false) {
-      const realtime = attachRealtime(app.server, ctx, {
+      const realtime = attachRealtime(app, ctx, {
         ...(options.logger ? { log: options.logger } : {}),
         ...(options.realtime ?? {}),
       });

@@ -1,4 +1,3 @@
-import type { Server as HttpServer } from 'node:http';
 import { channels } from '@ticketflow/db/bus';
 import type { EventNotification } from '@ticketflow/db/repositories/events';
 import { getEvents, latestSeq } from '@ticketflow/db/repositories/events';
@@ -9,6 +8,7 @@ import {
   type ServerToClientEvents,
 } from '@ticketflow/shared/api';
 import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
@@ -53,19 +53,6 @@ const notification = z.object({
   kind: z.string(),
 });
 
-/** The cookies of a handshake (the browser sends the session cookie with it). */
-function cookieValues(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i <= 0) continue;
-    try {
-      out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-    } catch {}
-  }
-  return out;
-}
-
 const guildRoom = (g: string) => `guild:${g}`;
 const allRoom = (g: string) => `guild:${g}:all`;
 const categoryRoom = (g: string, c: string) => `guild:${g}:cat:${c}`;
@@ -78,12 +65,12 @@ const ticketRoom = (t: string) => `ticket:${t}`;
  * goes to the sockets that may see it, and a seq-only `tick` to the others.
  */
 export function attachRealtime(
-  server: HttpServer,
+  app: FastifyInstance,
   ctx: ServerContext,
   options: RealtimeOptions = {},
 ) {
   const publicOrigin = new URL(ctx.publicUrl).origin;
-  const io: TfServer = new Server(server, {
+  const io: TfServer = new Server(app.server, {
     path: '/socket.io',
     transports: options.websocketOnly ? ['websocket'] : ['polling', 'websocket'],
     serveClient: false,
@@ -96,7 +83,7 @@ export function attachRealtime(
 
   io.use(async (socket, next) => {
     try {
-      const cookies = cookieValues(socket.request.headers.cookie);
+      const cookies = app.parseCookie(socket.request.headers.cookie ?? '');
       const id = cookies[ctx.cookieName];
       const session = id ? await findSession(ctx.db, id) : undefined;
       if (!session) return next(new Error('unauthorized'));

@@ -1,6 +1,7 @@
 import { listCategories } from '@ticketflow/db/repositories/categories';
 import { listColumns } from '@ticketflow/db/repositories/columns';
 import { latestSeq, listEventsAfter } from '@ticketflow/db/repositories/events';
+import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { guilds as guildsTable } from '@ticketflow/db/schema';
 import {
   discordInfoResponse,
@@ -81,15 +82,14 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     async (request) => {
       const { guildId } = request.params;
       const access = await ctx.access.require(requireSession(request).user.id, guildId);
-      const [guild] = await ctx.db
-        .select({ id: guildsTable.id, name: guildsTable.name, icon: guildsTable.icon })
-        .from(guildsTable)
-        .where(inArray(guildsTable.id, [guildId]));
+      const guild = await getGuild(ctx.db, guildId);
       const categories = (await listCategories(ctx.db, guildId)).filter((c) =>
         seesCategory(access, c.id),
       );
       return {
-        guild: guild ?? { id: guildId, name: '', icon: null },
+        guild: guild
+          ? { id: guild.id, name: guild.name, icon: guild.icon }
+          : { id: guildId, name: '', icon: null },
         access: { role: access.role, categoryIds: access.categoryIds },
         categories,
         columns: await listColumns(ctx.db, guildId),

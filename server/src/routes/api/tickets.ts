@@ -373,7 +373,8 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
         name = channelName(body.name, { number: ticket.number, username: '', category: '' });
         change.topic = change.topic ?? body.name;
       }
-      const guild = await getGuild(ctx.db, guildId);
+      const closing = lifecycle === 'closed' && ticket.status === 'open';
+      const guild = closing ? await getGuild(ctx.db, guildId) : undefined;
       await ctx.db.transaction(async (tx) => {
         const done = await updateTicket(tx, ticketId, change, {
           actorId: session.user.id,
@@ -390,7 +391,7 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
             payload: { channelId: ticket.channelId, name },
           });
         }
-        if (lifecycle === 'closed' && ticket.status === 'open') {
+        if (closing) {
           await closeAndScheduleDeletion(
             tx,
             {
