@@ -486,6 +486,11 @@ export class Control {
     this.ctx.oauth.preselectedUserId = userId;
   }
 
+  /** The user's OAuth access tokens expire now, as Discord's do after a week; refresh tokens still work. */
+  expireOAuthTokens(userId: string) {
+    this.ctx.oauth.expireFor(userId);
+  }
+
   /** Messages in a channel regardless of who may see them (for assertions). */
   channelMessages(channelId: string): MessageRecord[] {
     return [...(this.state.messages.get(channelId) ?? [])].filter(

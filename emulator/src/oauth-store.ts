@@ -60,6 +60,11 @@ export class OAuthStore {
     return token && token.expiresAt > Date.now() ? token : undefined;
   }
 
+  /** Every access token of this user stops working (their refresh tokens still do). */
+  expireFor(userId: string): void {
+    for (const token of this.access.values()) if (token.userId === userId) token.expiresAt = 0;
+  }
+
   revoke(tokenValue: string): void {
     const token = this.access.get(tokenValue) ?? this.refresh.get(tokenValue);
     if (!token) return;

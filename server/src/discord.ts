@@ -1,3 +1,4 @@
+import { UpstreamError } from '@ticketflow/shared/errors';
 import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { z } from 'zod';
 
@@ -12,11 +13,14 @@ export interface DiscordOptions {
   botToken: string;
 }
 
-export class DiscordRequestError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
+/** Discord answered with an error; the API answers 503 unless a route handles it. */
+export class DiscordRequestError extends UpstreamError {
+  /** Discord's status (the API's own is 503). */
+  readonly discordStatus: number;
+  constructor(discordStatus: number, path: string) {
+    super();
+    this.discordStatus = discordStatus;
+    this.cause = `Discord answered ${discordStatus} for ${path}`;
   }
 }
 
@@ -73,6 +77,8 @@ export class DiscordClient {
     const res = await fetch(`${this.options.apiUrl}/v10${path}`, {
       headers: { authorization: auth, 'user-agent': 'DiscordBot (ticketflow, 0.1)' },
       signal: AbortSignal.timeout(10_000),
+    }).catch(() => {
+      throw new DiscordRequestError(0, path);
     });
     if (res.status === 404) return undefined;
     if (res.status === 429 && attempt === 0) {
@@ -81,7 +87,7 @@ export class DiscordClient {
       return this.request(path, auth, schema, 1);
     }
     if (!res.ok) {
-      throw new DiscordRequestError(res.status, `Discord answered ${res.status} for ${path}`);
+      throw new DiscordRequestError(res.status, path);
     }
     return schema.parse(await res.json());
   }
@@ -112,7 +118,7 @@ export class DiscordClient {
 
   async currentUser(accessToken: string): Promise<DiscordUser> {
     const me = await this.request('/users/@me', `Bearer ${accessToken}`, user);
-    if (!me) throw new DiscordRequestError(404, 'Discord did not return the user');
+    if (!me) throw new DiscordRequestError(404, '/users/@me');
     return me;
   }
 

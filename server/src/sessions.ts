@@ -21,6 +21,8 @@ export interface Session {
   idHash: string;
   user: SessionUser;
   accessToken: string | null;
+  /** When Discord stops accepting `accessToken` (null: unknown). */
+  tokenExpiresAt: Date | null;
   expiresAt: Date;
   /** Renewed by this lookup: the cookie should be renewed too. */
   renewed: boolean;
@@ -56,6 +58,7 @@ export async function findSession(db: Executor, id: string): Promise<Session | u
     .select({
       idHash: sessions.idHash,
       accessToken: sessions.accessToken,
+      tokenExpiresAt: sessions.tokenExpiresAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,
       user: {
@@ -78,7 +81,36 @@ export async function findSession(db: Executor, id: string): Promise<Session | u
       .set({ lastSeenAt: sql`now()`, expiresAt })
       .where(eq(sessions.idHash, idHash));
   }
-  return { idHash: row.idHash, user: row.user, accessToken: row.accessToken, expiresAt, renewed };
+  return {
+    idHash: row.idHash,
+    user: row.user,
+    accessToken: row.accessToken,
+    tokenExpiresAt: row.tokenExpiresAt,
+    expiresAt,
+    renewed,
+  };
+}
+
+/** A session's Discord tokens as stored now (another request may have refreshed them). */
+export async function sessionTokens(db: Executor, idHash: string) {
+  const [row] = await db
+    .select({
+      accessToken: sessions.accessToken,
+      refreshToken: sessions.refreshToken,
+      tokenExpiresAt: sessions.tokenExpiresAt,
+    })
+    .from(sessions)
+    .where(eq(sessions.idHash, idHash));
+  return row;
+}
+
+/** Stores the pair Discord issued on a refresh. */
+export async function storeSessionTokens(
+  db: Executor,
+  idHash: string,
+  tokens: { accessToken: string; refreshToken: string | null; tokenExpiresAt: Date | null },
+): Promise<void> {
+  await db.update(sessions).set(tokens).where(eq(sessions.idHash, idHash));
 }
 
 export async function deleteSession(db: Executor, id: string): Promise<void> {

@@ -121,4 +121,62 @@ describe('Discord OAuth login and sessions', () => {
     const none = await t.app.inject({ url: '/api/guilds', headers: { cookie: member } });
     expect(none.json()).toEqual({ guilds: [], invites: [] });
   });
+
+  describe('Discord token refresh', () => {
+    const tokensOf = async (cookie: string) => {
+      const [row] = await t.database.query<{ access_token: string; refresh_token: string }>(
+        'select access_token, refresh_token from sessions where id_hash = $1',
+        [hashSessionId(cookie.split('=')[1] ?? '')],
+      );
+      if (!row) throw new Error('no session row');
+      return row;
+    };
+    const guilds = (cookie: string) => t.app.inject({ url: '/api/guilds', headers: { cookie } });
+
+    // Discord rotates refresh tokens: a second refresh with the old one fails,
+    // so three concurrent requests all answering 200 means one refresh served them.
+    it('refreshes a token Discord stopped accepting, once, even for concurrent requests', async () => {
+      const cookie = await login(t, t.world.users.admin);
+      const before = await tokensOf(cookie);
+      t.emulator.control.expireOAuthTokens(t.world.users.admin);
+      const answers = await Promise.all([guilds(cookie), guilds(cookie), guilds(cookie)]);
+      for (const res of answers) {
+        expect(res.statusCode).toBe(200);
+        expect(res.json().guilds).toEqual([expect.objectContaining({ id: t.world.guildId })]);
+      }
+      const after = await tokensOf(cookie);
+      expect(after.access_token).not.toBe(before.access_token);
+      expect(after.refresh_token).not.toBe(before.refresh_token);
+    });
+
+    it('refreshes a token past its stored expiry before using it', async () => {
+      const cookie = await login(t, t.world.users.support);
+      const before = await tokensOf(cookie);
+      await t.database.query(
+        "update sessions set token_expires_at = now() - interval '1 minute' where access_token = $1",
+        [before.access_token],
+      );
+      const since = Date.now();
+      const res = await guilds(cookie);
+      expect(res.statusCode).toBe(200);
+      expect((await tokensOf(cookie)).access_token).not.toBe(before.access_token);
+      // The expired token was never sent to Discord.
+      const listed = t.emulator.control
+        .requests({ method: 'GET', since })
+        .filter((r) => r.route.includes('/users/@me/guilds'));
+      expect(listed).toHaveLength(1);
+    });
+
+    it('asks for a new login when Discord refuses the refresh token too', async () => {
+      const cookie = await login(t, t.world.users.billing);
+      const { access_token } = await tokensOf(cookie);
+      await t.database.query(
+        "update sessions set refresh_token = 'revoked', token_expires_at = now() - interval '1 minute' where access_token = $1",
+        [access_token],
+      );
+      const res = await guilds(cookie);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: 'unauthorized', message: expect.stringMatching(/log in again/) });
+    });
+  });
 });

@@ -1,17 +1,35 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import { upsertUser } from '@ticketflow/db/repositories/guilds';
+import { UnauthorizedError, UpstreamError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { audit, type ServerContext } from '../context.ts';
-import { createSession, deleteSession, findSession, SESSION_IDLE_MS } from '../sessions.ts';
+import {
+  createSession,
+  deleteSession,
+  findSession,
+  SESSION_IDLE_MS,
+  type Session,
+  sessionTokens,
+  storeSessionTokens,
+} from '../sessions.ts';
 import { authRateLimit, type RateLimits } from './hardening.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     discordOAuth2: OAuth2Namespace;
+    /**
+     * The session's Discord access token, refreshed with its refresh token
+     * when it has expired or when `rejected` (the token Discord just refused)
+     * is still the current one. UnauthorizedError when the user must log in again.
+     */
+    userToken(session: Session, rejected?: string): Promise<string>;
   }
 }
+
+/** A token this close to its expiry is refreshed before use. */
+const REFRESH_MARGIN_MS = 60_000;
 
 /** Why a login did not work, in words for the login page. */
 export const loginErrors = {
@@ -81,6 +99,60 @@ export async function registerAuthRoutes(
     callbackUri: `${ctx.publicUrl}/auth/callback`,
     cookie: { secure: ctx.secure, sameSite: 'lax', httpOnly: true, path: '/' },
     redirectStateCookieName: ctx.secure ? '__Host-tf_oauth_state' : 'tf_oauth_state',
+  });
+
+  // One refresh per session at a time: Discord rotates the refresh token, so
+  // a second concurrent refresh with the old one would fail.
+  const refreshing = new Map<string, Promise<string>>();
+  const expired = () => new UnauthorizedError('Your Discord login expired; please log in again');
+  const refresh = async (session: Session, rejected?: string): Promise<string> => {
+    const stored = await sessionTokens(ctx.db, session.idHash);
+    if (!stored) throw expired();
+    // Another request (or instance) refreshed it already.
+    if (
+      stored.accessToken &&
+      stored.accessToken !== rejected &&
+      stored.accessToken !== session.accessToken &&
+      (!stored.tokenExpiresAt || stored.tokenExpiresAt.getTime() > Date.now() + REFRESH_MARGIN_MS)
+    ) {
+      return stored.accessToken;
+    }
+    if (!stored.refreshToken) throw expired();
+    let token: { access_token: string; refresh_token?: string; expires_in?: number };
+    try {
+      ({ token } = (await app.discordOAuth2.getNewAccessTokenUsingRefreshToken(
+        { refresh_token: stored.refreshToken } as never,
+        {},
+      )) as unknown as { token: typeof token });
+    } catch (error) {
+      const status = (error as { statusCode?: number; output?: { statusCode?: number } }).output
+        ?.statusCode;
+      if (status === 400 || status === 401) throw expired();
+      throw new UpstreamError('Discord is not answering right now; please try again');
+    }
+    const tokens = {
+      accessToken: token.access_token,
+      refreshToken: token.refresh_token ?? stored.refreshToken,
+      tokenExpiresAt: token.expires_in ? new Date(Date.now() + token.expires_in * 1000) : null,
+    };
+    await storeSessionTokens(ctx.db, session.idHash, tokens);
+    session.accessToken = tokens.accessToken;
+    session.tokenExpiresAt = tokens.tokenExpiresAt;
+    return tokens.accessToken;
+  };
+  app.decorate('userToken', async (session: Session, rejected?: string) => {
+    const fresh =
+      session.accessToken &&
+      session.accessToken !== rejected &&
+      (!session.tokenExpiresAt ||
+        session.tokenExpiresAt.getTime() > Date.now() + REFRESH_MARGIN_MS);
+    if (fresh && session.accessToken) return session.accessToken;
+    let pending = refreshing.get(session.idHash);
+    if (!pending) {
+      pending = refresh(session, rejected).finally(() => refreshing.delete(session.idHash));
+      refreshing.set(session.idHash, pending);
+    }
+    return pending;
   });
 
   app.get('/auth/login', { config: authRateLimit(limits) }, async (request, reply) => {

@@ -36,14 +36,20 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     const session = requireSession(request);
     let list = userGuilds.get(session.idHash);
     if (!list) {
-      if (!session.accessToken) throw new UnauthorizedError('Please log in again');
+      const token = await root.userToken(session);
       try {
-        list = await ctx.discord.currentUserGuilds(session.accessToken);
+        list = await ctx.discord.currentUserGuilds(token);
       } catch (error) {
-        if (error instanceof DiscordRequestError && error.status === 401) {
-          throw new UnauthorizedError('Your Discord login expired; please log in again');
-        }
-        throw error;
+        if (!(error instanceof DiscordRequestError && error.discordStatus === 401)) throw error;
+        // Revoked or expired early: one refresh, then the user must log in.
+        list = await ctx.discord
+          .currentUserGuilds(await root.userToken(session, token))
+          .catch((again: unknown) => {
+            if (again instanceof DiscordRequestError && again.discordStatus === 401) {
+              throw new UnauthorizedError('Your Discord login expired; please log in again');
+            }
+            throw again;
+          });
       }
       userGuilds.set(session.idHash, list);
     }
