@@ -4,6 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { testDatabaseKind } from '@ticketflow/db/testing';
+import { boardBench } from '@ticketflow/server/bench/board';
+import { latencyBench } from '@ticketflow/server/bench/latency';
 import { backfillBench, mirroringBench } from './bench/mirroring.ts';
 import { MESSAGES, storageBench } from './bench/storage.ts';
 
@@ -17,6 +19,11 @@ const section = async (name: string, run: () => Promise<string[]>) => {
 const storage = await section('storage path', storageBench);
 const mirroring = await section('mirroring', () => mirroringBench());
 const backfill = await section('backfill', () => backfillBench());
+// The server's figures need a Postgres server (the raw pipeline LISTENs on it).
+const serverRows =
+  testDatabaseKind === 'postgres'
+    ? [...(await section('server latency', latencyBench)), ...(await section('board', boardBench))]
+    : ['| not measured: set TEST_DATABASE_URL to a Postgres server | – | – | – | – |'];
 
 const doc = `# Benchmarks
 
@@ -50,9 +57,23 @@ the same 2 cores as Postgres. Mirroring target: ≥ 0.7 of the raw loop.
 |---|---|---|---|
 ${[...mirroring, ...backfill].join('\n')}
 
-Not measured yet: the bot's memory with 1,000 guilds (issue #5), the server's
-latency and board figures (issue #6), the dashboard's bundle and first render
-(issue #7), export memory (issue #8).
+## Server: live sync, replies, board
+
+Latency: the emulator and the real bot in one child process, the server in
+this one, the Socket.IO clients (all logged in as an admin, joined to the
+guild) in another, Postgres beside them on the same 2 cores. A latency runs
+from the emulator's dispatch to each client's receipt, over every (message,
+client) pair. The raw pipeline is \`INSERT … pg_notify\` → one LISTEN
+connection → one Socket.IO room emit, with the same number of clients in the
+same kind of child process. The board is loaded by autocannon from a child
+process, beside a bare Fastify route doing \`SELECT 1\` through the same pool.
+
+| what | TicketFlow | floor | ratio | target |
+|---|---|---|---|---|
+${serverRows.join('\n')}
+
+Not measured yet: the bot's memory with 1,000 guilds (issue #5), the dashboard's
+bundle and first render (issue #7), export memory (issue #8).
 `;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
 console.log('wrote BENCHMARKS.md');

@@ -1,7 +1,7 @@
 import { channels, type EventBus } from '@ticketflow/db/bus';
 import type { Executor } from '@ticketflow/db/client';
 import {
-  findPendingReply,
+  findReplyByNonce,
   markReplyFailed,
   upsertMessage,
 } from '@ticketflow/db/repositories/messages';
@@ -54,7 +54,7 @@ export function formatReply(authorName: string, content: string): string {
 export const replyAction: OutboxAction = async (item, { db, rest }) => {
   const payload = replyPayload.safeParse(item.payload);
   if (!payload.success) throw new PermanentError({ message: 'malformed reply payload' });
-  const pending = await findPendingReply(db, payload.data.nonce);
+  const pending = await findReplyByNonce(db, payload.data.nonce);
   // Already delivered (its echo came first), failed, or erased since: nothing to do.
   if (pending?.delivery !== 'pending') return;
   const posted = await rest.post(Routes.channelMessages(payload.data.channelId), {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  findPendingReply,
+  findReplyByNonce,
   markMessageDeleted,
   markReplyFailed,
   queueReply,
@@ -181,7 +181,7 @@ describe('out-of-order deletes and dashboard replies', () => {
       [message.id],
     );
     expect(rows).toEqual([{ id: discordId, delivery: 'delivered' }]);
-    expect(await findPendingReply(t.handle.db, message.id)).toMatchObject({ id: discordId });
+    expect(await findReplyByNonce(t.handle.db, message.id)).toMatchObject({ id: discordId });
   });
 
   it('marks a refused reply failed with its reason, once', async () => {

@@ -1,6 +1,5 @@
 import type { Executor } from '@ticketflow/db/client';
-import { listCategories } from '@ticketflow/db/repositories/categories';
-import { getGuild } from '@ticketflow/db/repositories/guilds';
+import { getGuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import type { AccessRole } from '@ticketflow/shared/api';
 import { NotFoundError, UpstreamError } from '@ticketflow/shared/errors';
 import { managesGuild } from '@ticketflow/shared/permissions';
@@ -16,6 +15,8 @@ export interface Access {
   /** Categories whose tickets they see; admins see every category (and tickets without one). */
   categoryIds: string[];
   all: boolean;
+  /** The guild's newest event seq, read with the access facts (before anything the route reads). */
+  seq: number;
 }
 
 /** Member roles and guild roles are read through the bot and kept this long at most. */
@@ -68,27 +69,35 @@ export class AccessService {
 
   /** The user's access, or undefined when they have none (or the bot is not in the guild). */
   async resolve(userId: string, guildId: string): Promise<Access | undefined> {
-    const guild = await getGuild(this.db, guildId);
-    if (!guild || guild.leftAt) return undefined;
+    const facts = await getGuildAccessFacts(this.db, guildId);
+    if (!facts || facts.guild.leftAt) return undefined;
+    const { guild, categories, seq } = facts;
     const memberRoleIds = await this.memberRoles(guildId, userId);
     if (!memberRoleIds) return undefined;
     const owner = guild.ownerId === userId;
     const manages =
       owner || managesGuild(guild, userId, memberRoleIds, await this.guildRoles(guildId));
-    const categories = await listCategories(this.db, guildId);
-    const facts = { userId, roleIds: memberRoleIds, managesGuild: manages };
-    if (isAdmin(facts, guild.settings.adminRoleIds ?? [])) {
+    const who = { userId, roleIds: memberRoleIds, managesGuild: manages };
+    if (isAdmin(who, guild.settings.adminRoleIds ?? [])) {
       return {
         guildId,
         userId,
         role: 'admin',
         categoryIds: categories.map((c) => c.id),
         all: true,
+        seq,
       };
     }
     const staffOf = categories.filter((c) => c.staffRoleIds.some((r) => memberRoleIds.includes(r)));
     if (staffOf.length === 0) return undefined;
-    return { guildId, userId, role: 'staff', categoryIds: staffOf.map((c) => c.id), all: false };
+    return {
+      guildId,
+      userId,
+      role: 'staff',
+      categoryIds: staffOf.map((c) => c.id),
+      all: false,
+      seq,
+    };
   }
 
   /** Like resolve, but no access (or too little) answers 404: nothing about the guild leaks. */

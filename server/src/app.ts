@@ -38,6 +38,8 @@ export interface AppOptions {
   realtime?: RealtimeOptions | false;
   /** How long member roles are cached (at most a minute). */
   accessTtlMs?: number;
+  /** Keep serialised boards until the guild's seq moves (default on; the benchmark turns it off to compare). */
+  boardCache?: boolean;
   /** Serve /api/openapi.json (development). */
   openApi?: boolean;
   /** Where 500s are reported (Sentry), with the id the client was given. */
@@ -99,7 +101,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await registerHardening(app, ctx, limits);
     await registerAuthRoutes(app, ctx, limits);
     registerGuildRoutes(app, ctx);
-    registerTicketRoutes(app, ctx);
+    registerTicketRoutes(app, ctx, { boardCache: options.boardCache ?? true });
     registerSettingsRoutes(app, ctx);
     if (options.openApi ?? true) {
       app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -56,6 +56,7 @@ export function toMessage(row: MessageView): Message {
     internal: row.internal,
     delivery: row.delivery,
     failure: row.failure ?? null,
+    nonce: row.nonce ?? null,
     createdAt: iso(row.createdAt) as string,
     editedAt: iso(row.editedAt),
     deletedAt: iso(row.deletedAt),

@@ -69,6 +69,38 @@ describe('dashboard API', () => {
     );
   });
 
+  it('serves a repeated board from its cache until the guild has a new event', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const cardIn = (board: BoardResponse) =>
+      board.columns.flatMap((c) => c.cards).find((c) => c.id === ticket.id);
+    const before = (await get(`${g()}/board`)).json() as BoardResponse;
+    // A write that appends no event (the product never makes one) is not seen: the cache answers.
+    await t.database.query("update tickets set topic = 'edited behind the cache' where id = $1", [
+      ticket.id,
+    ]);
+    const cached = (await get(`${g()}/board`)).json() as BoardResponse;
+    expect(cached).toEqual(before);
+    // Any change that appends an event moves the seq, and the board is read again.
+    await upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId: ticket.id,
+      authorId: t.world.users.member,
+      content: 'Any news on this?',
+      createdAt: new Date(),
+    });
+    const after = (await get(`${g()}/board`)).json() as BoardResponse;
+    expect(after.seq).toBeGreaterThan(before.seq);
+    expect(cardIn(after)).toMatchObject({
+      topic: 'edited behind the cache',
+      lastMessage: { snippet: 'Any news on this?' },
+    });
+    // Another viewer's scope is its own entry: the admin's first read is fresh.
+    expect(cardIn((await get(`${g()}/board`, admin)).json() as BoardResponse)?.topic).toBe(
+      'edited behind the cache',
+    );
+  });
+
   it('answers 409 to the second of two moves made on the same version', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
     const board = (await get(`${g()}/board`)).json() as BoardResponse;

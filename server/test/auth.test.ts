@@ -176,7 +176,10 @@ describe('Discord OAuth login and sessions', () => {
       );
       const res = await guilds(cookie);
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ error: 'unauthorized', message: expect.stringMatching(/log in again/) });
+      expect(res.json()).toMatchObject({
+        error: 'unauthorized',
+        message: expect.stringMatching(/log in again/),
+      });
     });
   });
 });

@@ -48,6 +48,7 @@ export const accessRole = z.enum(['admin', 'staff']);
 export type AccessRole = z.infer<typeof accessRole>;
 
 export const meResponse = z.object({ user: userRef });
+export type MeResponse = z.infer<typeof meResponse>;
 
 export const guildSummary = z.object({
   id: z.string(),
@@ -62,6 +63,7 @@ export const guildListResponse = z.object({
     z.object({ id: z.string(), name: z.string(), icon: z.string().nullable(), inviteUrl: z.url() }),
   ),
 });
+export type GuildList = z.infer<typeof guildListResponse>;
 
 export const questionSchema = z.object({
   id: z.string().min(1).max(40),
@@ -107,6 +109,7 @@ export const guildDetailResponse = z.object({
   /** The guild's latest event seq: resume from here. */
   seq: z.number(),
 });
+export type GuildDetail = z.infer<typeof guildDetailResponse>;
 
 // ---- Board ----------------------------------------------------------------------
 
@@ -206,6 +209,8 @@ export const messageSchema = z.object({
   delivery: z.enum(['pending', 'delivered', 'failed']).nullable(),
   /** Why Discord refused a reply, for a failed one. */
   failure: z.string().nullable(),
+  /** A dashboard reply's first id (the one its POST answered with): it keeps it after Discord gives it another. */
+  nonce: z.string().nullable(),
   createdAt: isoDate,
   editedAt: isoDate.nullable(),
   deletedAt: isoDate.nullable(),
@@ -222,6 +227,7 @@ export const messagesResponse = z.object({
   /** Pass as `before` for older messages; null when there are none. */
   nextBefore: z.string().nullable(),
 });
+export type MessagesResponse = z.infer<typeof messagesResponse>;
 
 export const replyBody = z.object({ content: messageText });
 export const noteBody = z.object({ content: z.string().trim().min(1).max(4000) });

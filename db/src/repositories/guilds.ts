@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
-import { guildSequences, guilds, users } from '../schema.ts';
+import { categories, guildSequences, guilds, users } from '../schema.ts';
 import { ensureDefaultColumns } from './columns.ts';
 import { cancelJob, scheduleJob } from './jobs.ts';
 
@@ -96,4 +96,24 @@ export async function markGuildLeft(db: Executor, guildId: string, at: Date = ne
 export async function getGuild(db: Executor, guildId: string) {
   const [guild] = await db.select().from(guilds).where(eq(guilds.id, guildId));
   return guild;
+}
+
+/**
+ * What an access decision needs, in one round trip: the guild, its
+ * categories' staff roles (in panel order) and its newest event seq (read
+ * before anything else the caller reads, so what follows is at least that new).
+ */
+export async function getGuildAccessFacts(db: Executor, guildId: string) {
+  const [row] = await db
+    .select({
+      guild: guilds,
+      seq: sql<number>`coalesce(${guildSequences.lastEventSeq}, 0)`.mapWith(Number),
+      categories: sql<{ id: string; staffRoleIds: string[] }[]>`coalesce((
+        select json_agg(json_build_object('id', ${categories.id}, 'staffRoleIds', ${categories.staffRoleIds}) order by ${categories.position})
+        from ${categories} where ${categories.guildId} = ${guilds.id}), '[]'::json)`,
+    })
+    .from(guilds)
+    .leftJoin(guildSequences, eq(guildSequences.guildId, guilds.id))
+    .where(eq(guilds.id, guildId));
+  return row;
 }

@@ -265,8 +265,8 @@ export async function queueReply(db: Executor, input: ReplyInput) {
   });
 }
 
-/** The reply behind an outbox item, if it is still waiting to be posted. */
-export async function findPendingReply(db: Executor, nonce: string) {
+/** The dashboard reply with this nonce, whatever its delivery (Discord may have given it its own id). */
+export async function findReplyByNonce(db: Executor, nonce: string) {
   const [row] = await db.select().from(messages).where(eq(messages.nonce, nonce));
   return row;
 }
@@ -406,6 +406,7 @@ const messageFields = {
   source: messages.source,
   internal: messages.internal,
   delivery: messages.delivery,
+  nonce: messages.nonce,
   createdAt: messages.createdAt,
   editedAt: messages.editedAt,
   deletedAt: messages.deletedAt,

@@ -1,6 +1,6 @@
 import { listCategories } from '@ticketflow/db/repositories/categories';
 import { listColumns } from '@ticketflow/db/repositories/columns';
-import { latestSeq, listEventsAfter } from '@ticketflow/db/repositories/events';
+import { listEventsAfter } from '@ticketflow/db/repositories/events';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { guilds as guildsTable } from '@ticketflow/db/schema';
 import {
@@ -99,7 +99,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
         access: { role: access.role, categoryIds: access.categoryIds },
         categories,
         columns: await listColumns(ctx.db, guildId),
-        seq: await latestSeq(ctx.db, guildId),
+        seq: access.seq,
       };
     },
   );

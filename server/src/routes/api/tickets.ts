@@ -9,12 +9,13 @@ import {
   reopenAndKeepChannel,
 } from '@ticketflow/db/repositories/closing';
 import { listColumns, positionsAround } from '@ticketflow/db/repositories/columns';
-import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
+import { listTicketEvents } from '@ticketflow/db/repositories/events';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import {
   addNote,
   deleteNote,
   editNote,
+  findReplyByNonce,
   getMessagesByIds,
   listTicketMessages,
   queueReply,
@@ -46,6 +47,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { generateKeyBetween } from 'fractional-indexing';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type Access, seesCategory } from '../../access.ts';
 import { audit, requireSession, type ServerContext } from '../../context.ts';
@@ -58,8 +60,21 @@ class BadRequestError extends AppError {
   }
 }
 
-export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext): void {
+export function registerTicketRoutes(
+  root: FastifyInstance,
+  ctx: ServerContext,
+  options: { boardCache: boolean },
+): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  /** Serialised boards by viewer scope and query, each valid for the guild seq it was read at. */
+  const boards = options.boardCache
+    ? new LRUCache<string, { seq: number; body: Buffer }>({
+        max: 2_000,
+        maxSize: 200 * 2 ** 20,
+        sizeCalculation: (v) => v.body.length,
+        ttl: 30_000,
+      })
+    : undefined;
 
   async function viewer(request: FastifyRequest, guildId: string) {
     const session = requireSession(request);
@@ -92,7 +107,7 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
   app.get(
     '/api/guilds/:guildId/board',
     { schema: { params: guildParams, querystring: boardQuery, response: { 200: boardResponse } } },
-    async (request) => {
+    async (request, reply) => {
       const { guildId } = request.params;
       const { access, session } = await viewer(request, guildId);
       const q = request.query;
@@ -115,7 +130,15 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
         status: q.status,
         ...(q.q ? { q: q.q } : {}),
       };
-      const seq = await latestSeq(ctx.db, guildId);
+      const { seq } = access;
+      // Every change to a guild's board appends an event, so a board read at
+      // this seq is still the board; people's names and avatars (no event)
+      // may lag by the cache's ttl.
+      const key = JSON.stringify([filter, q.column, q.after, q.limit]);
+      const cached = boards?.get(key);
+      // Sent as it is (validated when it was cached).
+      if (cached && cached.seq === seq)
+        return reply.type('application/json').send(cached.body as never);
       const columns = (await listColumns(ctx.db, guildId)).filter(
         (c) => !q.column || c.id === q.column,
       );
@@ -131,7 +154,7 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
           ),
         ),
       ]);
-      return {
+      const board = boardResponse.parse({
         seq,
         columns: columns.map((c, i) => {
           const rows = pages[i] ?? [];
@@ -147,7 +170,10 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
             nextAfter: more ? (page.at(-1)?.position ?? null) : null,
           };
         }),
-      };
+      });
+      const body = Buffer.from(JSON.stringify(board));
+      boards?.set(key, { seq, body });
+      return reply.type('application/json').send(body as never);
     },
   );
 
@@ -229,7 +255,9 @@ export function registerTicketRoutes(root: FastifyInstance, ctx: ServerContext):
         targetType: 'ticket',
         targetId: ticketId,
       });
-      const [view] = await getMessagesByIds(ctx.db, [message.id]);
+      // The bot may have delivered it already: the row then has Discord's id (same nonce).
+      const now = await findReplyByNonce(ctx.db, message.id);
+      const [view] = await getMessagesByIds(ctx.db, [now?.id ?? message.id]);
       if (!view) throw new Error('reply vanished');
       return reply.status(202).send(toMessage(view));
     },

@@ -1,0 +1,65 @@
+// A child process holding many Socket.IO clients, so their CPU is not the
+// server's event loop. Started by the latency benchmark: it connects, joins,
+// reports `ready`, records when each event arrives (epoch ms, high resolution:
+// comparable across processes on one machine), and sends the times back on
+// `collect`.
+import { io, type Socket } from 'socket.io-client';
+import { z } from 'zod';
+
+const setup = z.object({
+  url: z.string(),
+  count: z.number().int().positive(),
+  cookie: z.string().optional(),
+  /** TicketFlow: `join` with { guildId } and an ack; raw: `join` with a room name. */
+  mode: z.enum(['ticketflow', 'raw']),
+  guildId: z.string(),
+});
+const options = setup.parse(JSON.parse(process.argv[2] ?? '{}'));
+
+const now = () => performance.timeOrigin + performance.now();
+/** Arrival times per message id, over all clients. */
+const arrivals = new Map<string, number[]>();
+const record = (id: string | undefined) => {
+  if (!id) return;
+  const t = now();
+  const list = arrivals.get(id);
+  if (list) list.push(t);
+  else arrivals.set(id, [t]);
+};
+
+const sockets: Socket[] = [];
+async function connectOne(): Promise<void> {
+  const socket = io(options.url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: options.cookie ? { cookie: options.cookie } : {},
+  });
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  socket.on('event', (e: { id?: string; message?: { id?: string } | null }) =>
+    record(options.mode === 'raw' ? e.id : e.message?.id),
+  );
+  await new Promise<void>((resolve, reject) => {
+    if (options.mode === 'raw') socket.emit('join', `guild:${options.guildId}`, () => resolve());
+    else
+      socket.emit('join', { guildId: options.guildId }, (ack: { ok: boolean; error?: string }) =>
+        ack.ok ? resolve() : reject(new Error(ack.error)),
+      );
+  });
+}
+
+// A few at a time: 500 handshakes at once would time out on 2 cores.
+for (let i = 0; i < options.count; i += 25) {
+  await Promise.all(Array.from({ length: Math.min(25, options.count - i) }, () => connectOne()));
+}
+process.send?.({ type: 'ready' });
+
+process.on('message', (message: { type: string }) => {
+  if (message.type !== 'collect') return;
+  for (const s of sockets) s.close();
+  process.send?.({ type: 'arrivals', arrivals: [...arrivals] }, () => process.exit(0));
+});

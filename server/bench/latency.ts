@@ -1,0 +1,252 @@
+// Issue #6's latency figures: Discord → dashboard (emulator dispatch → a
+// Socket.IO client receives the event) beside a raw pipeline with the same
+// clients, and dashboard → Discord (reply POST → the emulator has the message).
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createTestDatabase } from '@ticketflow/db/testing';
+import pg from 'pg';
+import pino from 'pino';
+import { Server } from 'socket.io';
+import { buildApp } from '../src/app.ts';
+import { discordOptions, login, type World } from '../test/world.ts';
+import { epochNow, freePort, ms, paced, quantile, sleep } from './stack.ts';
+
+const RATE = 100;
+const SECONDS = 5;
+
+interface Clients {
+  /** Arrival times (epoch ms) per message id, over all clients. */
+  collect(): Promise<Map<string, number[]>>;
+}
+
+/** Starts `count` Socket.IO clients in a child process and waits until all have joined. */
+async function startClients(options: {
+  url: string;
+  count: number;
+  cookie?: string;
+  mode: 'ticketflow' | 'raw';
+  guildId: string;
+}): Promise<Clients> {
+  const child = fork(new URL('./clients.ts', import.meta.url), [JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', (m: { type: string }) => (m.type === 'ready' ? resolve() : undefined));
+    child.once('exit', (code) => reject(new Error(`clients exited with ${code}`)));
+  });
+  return {
+    collect: () =>
+      new Promise((resolve) => {
+        child.on('message', (m: { type: string; arrivals?: [string, number[]][] }) => {
+          if (m.type === 'arrivals') resolve(new Map(m.arrivals));
+        });
+        child.send({ type: 'collect' });
+      }),
+  };
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+  /** (message, client) pairs that never arrived. */
+  missing: number;
+}
+
+function latencies(
+  sent: Map<string, number>,
+  arrivals: Map<string, number[]>,
+  clients: number,
+): Latency {
+  const all: number[] = [];
+  let missing = 0;
+  for (const [id, at] of sent) {
+    const times = arrivals.get(id) ?? [];
+    missing += clients - times.length;
+    for (const t of times) all.push(t - at);
+  }
+  return { p50: quantile(all, 0.5), p99: quantile(all, 0.99), missing };
+}
+
+/** The Discord side (emulator + bot) in a child process; see discord-side.ts. */
+async function startDiscordSide(databaseUrl: string) {
+  const child = fork(new URL('./discord-side.ts', import.meta.url), [databaseUrl], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', reject);
+        resolve(m as T);
+      };
+      child.on('message', onMessage);
+      child.once('exit', reject);
+    });
+  const ready = await next<{
+    emulator: { url: string; apiUrl: string };
+    world: World;
+    ticketIds: string[];
+  }>('ready');
+  return {
+    ...ready,
+    async send(count: number, perSecond: number) {
+      const answer = next<{ sent: [string, number][] }>('sent');
+      child.send({ type: 'send', count, perSecond });
+      return new Map((await answer).sent);
+    },
+    async replies() {
+      const answer = next<{ replies: [number, number][] }>('replies');
+      child.send({ type: 'replies' });
+      return new Map((await answer).replies);
+    },
+    async [Symbol.asyncDispose]() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+type DiscordSide = Awaited<ReturnType<typeof startDiscordSide>>;
+
+/** The whole product: emulator → bot → Postgres → NOTIFY → server → Socket.IO. */
+async function ticketflowLatency(server: Server_, discord: DiscordSide, clients: number) {
+  const c = await startClients({
+    url: server.url,
+    count: clients,
+    cookie: server.cookie,
+    mode: 'ticketflow',
+    guildId: discord.world.guildId,
+  });
+  const sent = await discord.send(RATE * SECONDS, RATE);
+  await sleep(3000);
+  return latencies(sent, await c.collect(), clients);
+}
+
+/** The floor: INSERT + NOTIFY → one LISTEN connection → Socket.IO room emit, same clients. */
+async function rawLatency(databaseUrl: string, clients: number) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  await pool.query('create table if not exists bench_raw (id text primary key, content text)');
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  await listener.connect();
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'] });
+  io.on('connection', (socket) => {
+    socket.on('join', (room: string, ack: () => void) => {
+      void socket.join(room);
+      ack();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+  listener.on('notification', (n) => {
+    io.to('guild:raw').emit('event', { id: n.payload });
+  });
+  await listener.query('listen bench_raw');
+  try {
+    const c = await startClients({
+      url: `http://127.0.0.1:${port}`,
+      count: clients,
+      mode: 'raw',
+      guildId: 'raw',
+    });
+    const sent = new Map<string, number>();
+    await paced(RATE * SECONDS, RATE, (i) => {
+      const id = `${clients}-${i}`;
+      sent.set(id, epochNow());
+      void pool.query(
+        "with row as (insert into bench_raw (id, content) values ($1, $2) returning id) select pg_notify('bench_raw', id) from row",
+        [id, `m ${i}`],
+      );
+    });
+    await sleep(3000);
+    return latencies(sent, await c.collect(), clients);
+  } finally {
+    io.close();
+    await listener.end();
+    await pool.end();
+  }
+}
+
+/** Reply POST → the bot's outbox worker → the emulator stores the message. */
+async function replyLatency(server: Server_, discord: DiscordSide, count = 100, perSecond = 10) {
+  const sent = new Map<number, number>();
+  const failures: string[] = [];
+  await paced(count, perSecond, (i) => {
+    const ticketId = discord.ticketIds[i % discord.ticketIds.length];
+    sent.set(i, epochNow());
+    void fetch(`${server.url}/api/guilds/${discord.world.guildId}/tickets/${ticketId}/messages`, {
+      method: 'POST',
+      headers: { cookie: server.cookie, 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ content: `bench-reply-${i}` }),
+    }).then((res) => {
+      if (!res.ok) failures.push(String(res.status));
+    });
+  });
+  let arrived = await discord.replies();
+  const deadline = Date.now() + 15_000;
+  while (arrived.size < count && Date.now() < deadline) {
+    await sleep(100);
+    arrived = await discord.replies();
+  }
+  if (failures.length) throw new Error(`replies answered ${failures.join(', ')}`);
+  const times = [...sent].flatMap(([i, at]) => {
+    const got = arrived.get(i);
+    return got === undefined ? [] : [got - at];
+  });
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), missing: count - times.length };
+}
+
+const row = (what: string, ours: Latency, raw: Latency, target: string, met: boolean) =>
+  `| ${what} | p50 ${ms(ours.p50)} · p99 ${ms(ours.p99)}${ours.missing ? ` · ${ours.missing} lost` : ''} | p50 ${ms(raw.p50)} · p99 ${ms(raw.p99)} | ${(ours.p50 / raw.p50).toFixed(2)}× · ${(ours.p99 / raw.p99).toFixed(2)}× | ${target}: ${met ? 'met' : 'missed'} |`;
+
+interface Server_ {
+  url: string;
+  cookie: string;
+}
+
+export async function latencyBench(): Promise<string[]> {
+  await using t = await createTestDatabase();
+  if (!t.url) throw new Error('the latency benchmark needs Postgres (TEST_DATABASE_URL)');
+  await using discord = await startDiscordSide(t.url);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const app = await buildApp({
+    database: t.handle,
+    discord: discordOptions(discord.emulator, discord.world),
+    publicUrl: url,
+    rateLimits: { perMinute: 10_000_000, authPerMinute: 10_000 },
+    // A failure in the run is printed, not hidden behind a 500's id.
+    logger: pino({ level: 'error' }),
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  try {
+    const server = {
+      url,
+      cookie: await login({ emulator: discord.emulator, app }, discord.world.users.admin),
+    };
+    const rows: string[] = [];
+    for (const clients of [50, 500]) {
+      const ours = await ticketflowLatency(server, discord, clients);
+      const raw = await rawLatency(t.url, clients);
+      const within = ours.p50 <= 1.5 * raw.p50 && ours.p99 <= 1.5 * raw.p99 && ours.missing === 0;
+      const met = clients === 50 ? within && ours.p99 <= 50 : within;
+      rows.push(
+        row(
+          `Discord → dashboard, ${clients} clients, ${RATE} msg/s for ${SECONDS} s`,
+          ours,
+          raw,
+          clients === 50 ? '≤ 1.5× raw, p99 ≤ 50 ms' : '≤ 1.5× raw',
+          met,
+        ),
+      );
+    }
+    const reply = await replyLatency(server, discord);
+    rows.push(
+      `| dashboard → Discord: reply POST → emulator has the message, 10 replies/s | p50 ${ms(reply.p50)} · p99 ${ms(reply.p99)}${reply.missing ? ` · ${reply.missing} lost` : ''} | – | – | p99 ≤ 100 ms: ${reply.p99 <= 100 && reply.missing === 0 ? 'met' : 'missed'} |`,
+    );
+    return rows;
+  } finally {
+    await app.close();
+  }
+}
