@@ -1,0 +1,52 @@
+import type { UserRef } from '@ticketflow/shared/api';
+import { avatarUrl, displayName } from './api.ts';
+
+const palette = ['#5865f2', '#3ba55c', '#faa61a', '#ed4245', '#eb459e', '#737f8d'];
+
+/** A user's Discord avatar, or their initial on a colour derived from their id. */
+export function Avatar({ user, size = 20 }: { user: UserRef | null; size?: number }) {
+  const url = avatarUrl(user);
+  const name = displayName(user);
+  if (url) {
+    return <img className="avatar" src={url} alt="" width={size} height={size} title={name} />;
+  }
+  const colour = palette[user ? Number(BigInt(user.id) % 6n) : 5];
+  return (
+    <span
+      className="avatar initial"
+      style={{ width: size, height: size, background: colour, fontSize: size * 0.5 }}
+      title={name}
+      aria-hidden="true"
+    >
+      {name.slice(0, 1).toUpperCase()}
+    </span>
+  );
+}
+
+export function Loading({ label }: { label: string }) {
+  return (
+    <div className="state" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      {label}…
+    </div>
+  );
+}
+
+export function ErrorState({ error, retry }: { error: Error; retry?: () => void }) {
+  return (
+    <div className="state error" role="alert">
+      <p>{error.message}</p>
+      {retry ? (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      ) : (
+        <a href="/">Back to your servers</a>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: React.ReactNode }) {
+  return <div className="state empty">{children}</div>;
+}

@@ -1,0 +1,141 @@
+import type { QueryClient } from '@tanstack/react-query';
+import type {
+  BoardResponse,
+  Card,
+  ClientToServerEvents,
+  LiveEvent,
+  Message,
+  MessagesResponse,
+  ServerToClientEvents,
+} from '@ticketflow/shared/api';
+import { io, type Socket } from 'socket.io-client';
+
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The one socket of the page (same origin, the session cookie authenticates it). */
+let socket: LiveSocket | undefined;
+export function liveSocket(): LiveSocket {
+  socket ??= io({ transports: ['websocket', 'polling'], withCredentials: true });
+  return socket;
+}
+
+/** Puts a card where its column and position say, in every cached board of the guild. */
+export function placeCard(client: QueryClient, guildId: string, card: Card, seq?: number) {
+  client.setQueriesData<BoardResponse>({ queryKey: ['board', guildId] }, (board) => {
+    if (!board) return board;
+    const columns = board.columns.map((column) => {
+      const had = column.cards.some((c) => c.id === card.id);
+      const cards = column.cards.filter((c) => c.id !== card.id);
+      if (column.id !== card.columnId) {
+        return had ? { ...column, cards, total: column.total - 1 } : column;
+      }
+      // Keep the card only where the page reaches (or at the end of a full column).
+      const index = cards.findIndex((c) => c.position > card.position);
+      if (index === -1 && column.nextAfter !== null && !had) return column;
+      cards.splice(index === -1 ? cards.length : index, 0, card);
+      return { ...column, cards, total: had ? column.total : column.total + 1 };
+    });
+    return { ...board, columns, seq: Math.max(board.seq, seq ?? board.seq) };
+  });
+}
+
+/**
+ * Adds or replaces a message in the ticket's cached messages (newest first, as
+ * the API pages them). A live event is the newest state; an HTTP answer may
+ * arrive after the events it caused (the bot can deliver, or fail, a reply
+ * before its POST answers), so `posted` never replaces what is there and
+ * `retried` never undoes a delivery.
+ */
+export function placeMessage(
+  client: QueryClient,
+  message: Message,
+  source: 'live' | 'posted' | 'retried' = 'live',
+) {
+  client.setQueryData<MessagesResponse>(['messages', message.ticketId], (page) => {
+    if (!page) return page;
+    // A delivered reply has Discord's id now; its nonce is the id it was shown under.
+    const same = (m: Message) =>
+      m.id === message.id ||
+      (message.nonce !== null && m.id === message.nonce) ||
+      (m.nonce !== null && m.nonce === message.id);
+    const existing = page.messages.find(same);
+    if (existing && source === 'posted') return page;
+    if (existing?.delivery === 'delivered' && source === 'retried') return page;
+    const messages = [message, ...page.messages.filter((m) => !same(m))].sort((a, b) =>
+      BigInt(a.id) > BigInt(b.id) ? -1 : BigInt(a.id) < BigInt(b.id) ? 1 : 0,
+    );
+    return { ...page, messages };
+  });
+}
+
+export interface LiveHandlers {
+  /** A change arrived (already applied to the caches). */
+  onEvent?(event: LiveEvent): void;
+  /** Seq gap, reconnect or a lost connection healed: the caller refetches. */
+  onResync(): void;
+  onConnection(connected: boolean): void;
+}
+
+/**
+ * Joins a guild's room and keeps the board and ticket caches current: each
+ * event is applied in seq order; a gap (missed events) or a reconnect refetches.
+ */
+export function followGuild(
+  client: QueryClient,
+  guildId: string,
+  seqOf: () => number | undefined,
+  handlers: LiveHandlers,
+): () => void {
+  const s = liveSocket();
+  let seq: number | undefined;
+  const current = () => Math.max(seq ?? 0, seqOf() ?? 0);
+  const join = () =>
+    s.emit('join', { guildId }, (ack) => {
+      if (!ack.ok) return;
+      if (seq !== undefined && ack.seq > current()) handlers.onResync();
+      seq = ack.seq;
+    });
+  const onEvent = (event: LiveEvent) => {
+    if (event.guildId !== guildId) return;
+    const before = current();
+    if (event.seq <= before) return; // already seen (the board was read after it)
+    if (before > 0 && event.seq > before + 1) {
+      seq = event.seq;
+      handlers.onResync();
+      return;
+    }
+    seq = event.seq;
+    if (event.card) placeCard(client, guildId, event.card, event.seq);
+    else if (event.ticketId && event.kind.startsWith('ticket.'))
+      void client.invalidateQueries({ queryKey: ['board', guildId] });
+    if (event.message) placeMessage(client, event.message);
+    if (event.ticketId) {
+      void client.invalidateQueries({ queryKey: ['ticket', event.ticketId] });
+      void client.invalidateQueries({ queryKey: ['activity', event.ticketId] });
+    }
+    handlers.onEvent?.(event);
+  };
+  const onTick = (tick: { guildId: string; seq: number }) => {
+    if (tick.guildId !== guildId) return;
+    const before = current();
+    if (tick.seq > before + 1 && before > 0) handlers.onResync();
+    seq = Math.max(before, tick.seq);
+  };
+  const onConnect = () => {
+    handlers.onConnection(true);
+    join();
+  };
+  const onDisconnect = () => handlers.onConnection(false);
+  s.on('event', onEvent);
+  s.on('tick', onTick);
+  s.on('connect', onConnect);
+  s.on('disconnect', onDisconnect);
+  if (s.connected) join();
+  return () => {
+    s.emit('leave', { guildId });
+    s.off('event', onEvent);
+    s.off('tick', onTick);
+    s.off('connect', onConnect);
+    s.off('disconnect', onDisconnect);
+  };
+}

@@ -1,0 +1,394 @@
+import {
+  closestCorners,
+  DndContext,
+  type DragEndEvent,
+  KeyboardSensor,
+  PointerSensor,
+  useDroppable,
+  useSensor,
+  useSensors,
+} from '@dnd-kit/core';
+import {
+  SortableContext,
+  sortableKeyboardCoordinates,
+  useSortable,
+  verticalListSortingStrategy,
+} from '@dnd-kit/sortable';
+import { CSS } from '@dnd-kit/utilities';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import type { BoardResponse, Card, GuildDetail, LiveEvent } from '@ticketflow/shared/api';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, Route, useLocation, useSearch } from 'wouter';
+import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
+import { Avatar, Empty, ErrorState, Loading } from '../components.tsx';
+import { followGuild, placeCard } from '../live.ts';
+import { isUnread, seenEvent } from '../unread.ts';
+import { TicketView } from './Ticket.tsx';
+
+type Column = BoardResponse['columns'][number];
+
+/** The filters the URL carries, as the board API reads them. */
+function useFilters() {
+  const search = useSearch();
+  const [, navigate] = useLocation();
+  const params = useMemo(() => new URLSearchParams(search), [search]);
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    const query = next.toString();
+    navigate(query ? `~${location.pathname}?${query}` : `~${location.pathname}`, { replace: true });
+  };
+  return { params, set };
+}
+
+function CardView({
+  card,
+  guild,
+  highlighted,
+  onOpen,
+}: {
+  card: Card;
+  guild: GuildDetail;
+  highlighted: boolean;
+  onOpen: () => void;
+}) {
+  const sortable = useSortable({ id: card.id, data: { columnId: card.columnId } });
+  const category = guild.categories.find((c) => c.id === card.categoryId);
+  const unread = isUnread(card);
+  const title = card.topic ?? `Ticket #${card.number}`;
+  return (
+    <li
+      ref={sortable.setNodeRef}
+      style={{
+        transform: CSS.Translate.toString(sortable.transform),
+        transition: sortable.transition,
+      }}
+      className={`card${highlighted ? ' highlight' : ''}${sortable.isDragging ? ' dragging' : ''}`}
+      data-ticket={card.id}
+      {...sortable.attributes}
+      {...sortable.listeners}
+      aria-label={`Ticket ${card.number}: ${title}${unread ? ', unread' : ''}`}
+      onClick={onOpen}
+      onKeyDown={(e) => {
+        sortable.listeners?.onKeyDown?.(e);
+        if (e.key === 'Enter' && !e.defaultPrevented) onOpen();
+      }}
+    >
+      <span className="card-stripe" style={{ background: category?.color ?? 'var(--muted)' }} />
+      <div className="card-top">
+        <span className="number">#{card.number}</span>
+        {card.priority !== 'normal' ? (
+          <span className={`priority ${card.priority}`}>{card.priority}</span>
+        ) : null}
+        {unread ? <span className="unread" title="New message from the opener" /> : null}
+        <span className="spacer" />
+        {card.assignee ? <Avatar user={card.assignee} size={18} /> : null}
+      </div>
+      <div className="card-title">{title}</div>
+      <div className="card-opener">
+        <Avatar user={card.opener} size={16} />
+        {displayName(card.opener)}
+        {category ? <span className="category">{category.name}</span> : null}
+      </div>
+      {card.lastMessage ? (
+        <div className="snippet">
+          <span className="snippet-text">{card.lastMessage.snippet}</span>
+          <time dateTime={card.lastMessage.at}>{timeAgo(card.lastMessage.at)}</time>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+function ColumnView({
+  column,
+  guild,
+  highlighted,
+  open,
+}: {
+  column: Column;
+  guild: GuildDetail;
+  highlighted: Set<string>;
+  open: (id: string) => void;
+}) {
+  const droppable = useDroppable({ id: column.id, data: { columnId: column.id } });
+  return (
+    <section className="column" aria-label={`${column.name} column`} data-column={column.name}>
+      <h2>
+        {column.name} <span className="count">{column.total}</span>
+      </h2>
+      <SortableContext
+        id={column.id}
+        items={column.cards.map((c) => c.id)}
+        strategy={verticalListSortingStrategy}
+      >
+        <ul ref={droppable.setNodeRef} className={`cards${droppable.isOver ? ' over' : ''}`}>
+          {column.cards.map((card) => (
+            <CardView
+              key={card.id}
+              card={card}
+              guild={guild}
+              highlighted={highlighted.has(card.id)}
+              onOpen={() => open(card.id)}
+            />
+          ))}
+          {column.cards.length === 0 ? <li className="empty-column">No tickets</li> : null}
+        </ul>
+      </SortableContext>
+      {column.nextAfter ? (
+        <p className="more">{column.total - column.cards.length} more: narrow with a filter</p>
+      ) : null}
+    </section>
+  );
+}
+
+/** Where a dragged card lands: its column and its neighbours there. */
+function landing(board: BoardResponse, cardId: string, overId: string) {
+  const target = board.columns.find(
+    (c) => c.id === overId || c.cards.some((card) => card.id === overId),
+  );
+  if (!target) return undefined;
+  const others = target.cards.filter((c) => c.id !== cardId);
+  const source = board.columns.find((c) => c.cards.some((card) => card.id === cardId));
+  let index = others.length;
+  if (overId !== target.id) {
+    const overIndex = others.findIndex((c) => c.id === overId);
+    const from = source?.cards.findIndex((c) => c.id === cardId) ?? -1;
+    const to = target.cards.findIndex((c) => c.id === overId);
+    // Within a column, dropping on a card below puts it after that card.
+    index = source?.id === target.id && from < to ? overIndex + 1 : overIndex;
+  }
+  return {
+    column: target,
+    index,
+    afterId: others[index - 1]?.id ?? null,
+    beforeId: others[index]?.id ?? null,
+  };
+}
+
+export function BoardPage({ guildId }: { guildId: string }) {
+  const client = useQueryClient();
+  const [, navigate] = useLocation();
+  const { params, set } = useFilters();
+  const [connected, setConnected] = useState(true);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [highlighted, setHighlighted] = useState<Set<string>>(new Set());
+  // Re-render when a ticket is marked seen, so its unread mark goes.
+  const [, setSeen] = useState(0);
+  useEffect(() => {
+    const onSeen = () => setSeen((n) => n + 1);
+    window.addEventListener(seenEvent, onSeen);
+    return () => window.removeEventListener(seenEvent, onSeen);
+  }, []);
+  const guild = useQuery({
+    queryKey: ['guild', guildId],
+    queryFn: () => api<GuildDetail>(guildPath(guildId)),
+  });
+  const boardQuery = params.toString();
+  const board = useQuery({
+    queryKey: ['board', guildId, boardQuery],
+    queryFn: () => api<BoardResponse>(`${guildPath(guildId)}/board?${boardQuery}`),
+  });
+  const boardRef = useRef(board.data);
+  boardRef.current = board.data;
+
+  const flash = useCallback((id: string) => {
+    setHighlighted((s) => new Set(s).add(id));
+    setTimeout(
+      () =>
+        setHighlighted((s) => {
+          const next = new Set(s);
+          next.delete(id);
+          return next;
+        }),
+      1500,
+    );
+  }, []);
+
+  useEffect(
+    () =>
+      followGuild(client, guildId, () => boardRef.current?.seq, {
+        onEvent: (e: LiveEvent) => {
+          if (e.ticketId) flash(e.ticketId);
+        },
+        onResync: () => void client.invalidateQueries({ queryKey: ['board', guildId] }),
+        onConnection: (up) => {
+          setConnected(up);
+          if (up) void client.invalidateQueries({ queryKey: ['board', guildId] });
+        },
+      }),
+    [client, guildId, flash],
+  );
+
+  const sensors = useSensors(
+    useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
+    useSensor(KeyboardSensor, {
+      coordinateGetter: sortableKeyboardCoordinates,
+      keyboardCodes: { start: ['Space'], cancel: ['Escape'], end: ['Space', 'Enter'] },
+    }),
+  );
+
+  const onDragEnd = async ({ active, over }: DragEndEvent) => {
+    const current = boardRef.current;
+    if (!over || !current) return;
+    const cardId = String(active.id);
+    const card = current.columns.flatMap((c) => c.cards).find((c) => c.id === cardId);
+    const to = landing(current, cardId, String(over.id));
+    if (!card || !to) return;
+    const sameSpot =
+      to.column.id === card.columnId &&
+      to.column.cards.findIndex((c) => c.id === cardId) === to.index;
+    if (sameSpot) return;
+    const key = ['board', guildId, boardQuery];
+    const snapshot = client.getQueryData<BoardResponse>(key);
+    // Optimistic: the card moves at once; the server's answer gives its real position.
+    client.setQueryData<BoardResponse>(key, (b) =>
+      b
+        ? {
+            ...b,
+            columns: b.columns.map((c) => {
+              const cards = c.cards.filter((x) => x.id !== cardId);
+              if (c.id === to.column.id) cards.splice(to.index, 0, { ...card, columnId: c.id });
+              return {
+                ...c,
+                cards,
+                total: c.total + (c.id === to.column.id ? 1 : 0) - (c.id === card.columnId ? 1 : 0),
+              };
+            }),
+          }
+        : b,
+    );
+    try {
+      const moved = await api<Card>(`${guildPath(guildId)}/tickets/${cardId}`, {
+        method: 'PATCH',
+        body: {
+          version: card.version,
+          move: { columnId: to.column.id, afterId: to.afterId, beforeId: to.beforeId },
+        },
+      });
+      placeCard(client, guildId, moved);
+      if (to.column.lifecycle === 'closed' && card.status === 'open') {
+        setNotice(`Ticket #${card.number} closed; its channel is locked in Discord.`);
+      }
+    } catch (error) {
+      client.setQueryData(key, snapshot);
+      setNotice(
+        error instanceof RequestError && error.status === 409
+          ? `Ticket #${card.number} was changed by someone else; the board now shows the latest.`
+          : `Could not move ticket #${card.number}: ${(error as Error).message}`,
+      );
+      void client.invalidateQueries({ queryKey: ['board', guildId] });
+    }
+  };
+
+  if (guild.isPending) return <Loading label="Loading the server" />;
+  if (guild.error) return <ErrorState error={guild.error} retry={() => guild.refetch()} />;
+  const g = guild.data;
+  const open = (id: string) => navigate(`/t/${id}`);
+  return (
+    <main className="board-page">
+      <div className="toolbar">
+        <Link href="~/" className="crumb">
+          Servers
+        </Link>
+        <h1>{g.guild.name}</h1>
+        <label className="search">
+          <span className="sr-only">Search tickets</span>
+          <input
+            type="search"
+            placeholder="Search topic, number, opener, messages"
+            defaultValue={params.get('q') ?? ''}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') set('q', e.currentTarget.value.trim());
+            }}
+          />
+        </label>
+        <label>
+          <span className="sr-only">Assignee</span>
+          <select
+            value={params.get('assignee') ?? ''}
+            onChange={(e) => set('assignee', e.target.value)}
+          >
+            <option value="">Anyone</option>
+            <option value="me">Assigned to me</option>
+            <option value="unassigned">Unassigned</option>
+          </select>
+        </label>
+        <label>
+          <span className="sr-only">Priority</span>
+          <select
+            value={params.get('priority') ?? ''}
+            onChange={(e) => set('priority', e.target.value)}
+          >
+            <option value="">Any priority</option>
+            <option value="urgent">Urgent</option>
+            <option value="high">High</option>
+            <option value="normal">Normal</option>
+            <option value="low">Low</option>
+          </select>
+        </label>
+        {g.categories.length > 1 ? (
+          <label>
+            <span className="sr-only">Category</span>
+            <select
+              value={params.get('category') ?? ''}
+              onChange={(e) => set('category', e.target.value)}
+            >
+              <option value="">All categories</option>
+              {g.categories
+                .filter((c) => g.access.categoryIds.includes(c.id))
+                .map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+            </select>
+          </label>
+        ) : null}
+      </div>
+      {!connected ? (
+        <div className="banner" role="status">
+          Connection lost; reconnecting. Changes will catch up when it is back.
+        </div>
+      ) : null}
+      {notice ? (
+        <div className="banner notice" role="status">
+          {notice}
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setNotice(null)}
+            aria-label="Dismiss"
+          >
+            ×
+          </button>
+        </div>
+      ) : null}
+      {board.isPending ? (
+        <Loading label="Loading the board" />
+      ) : board.error ? (
+        <ErrorState error={board.error} retry={() => board.refetch()} />
+      ) : board.data.columns.every((c) => c.total === 0) && !boardQuery ? (
+        <Empty>No tickets yet. They appear here the moment someone opens one in Discord.</Empty>
+      ) : (
+        <DndContext sensors={sensors} collisionDetection={closestCorners} onDragEnd={onDragEnd}>
+          <div className="columns">
+            {board.data.columns.map((column) => (
+              <ColumnView
+                key={column.id}
+                column={column}
+                guild={g}
+                highlighted={highlighted}
+                open={open}
+              />
+            ))}
+          </div>
+        </DndContext>
+      )}
+      <Route path="/t/:ticketId">
+        {(p) => <TicketView guild={g} ticketId={p.ticketId} onClose={() => navigate('/')} />}
+      </Route>
+    </main>
+  );
+}

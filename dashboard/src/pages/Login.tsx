@@ -1,0 +1,21 @@
+/** The login page: one Discord button, and why the last attempt failed, if it did. */
+export function LoginPage() {
+  const params = new URLSearchParams(location.search);
+  const message = params.get('message');
+  return (
+    <main className="login">
+      <div className="login-card">
+        <h1>TicketFlow</h1>
+        <p>Your server's tickets on one board, live.</p>
+        {message ? (
+          <p className="login-error" role="alert">
+            {message}
+          </p>
+        ) : null}
+        <a className="button discord" href="/auth/login">
+          Log in with Discord
+        </a>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,372 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  Card,
+  GuildDetail,
+  Message,
+  MessagesResponse,
+  Priority,
+  TicketDetail,
+} from '@ticketflow/shared/api';
+import { priorities } from '@ticketflow/shared/api';
+import { useEffect, useRef, useState } from 'react';
+import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
+import { Avatar, ErrorState, Loading } from '../components.tsx';
+import { placeCard, placeMessage } from '../live.ts';
+import { markSeen } from '../unread.ts';
+
+function MessageView({ message, onRetry }: { message: Message; onRetry: () => void }) {
+  const kind = message.internal ? 'note' : message.source === 'dashboard' ? 'reply' : 'discord';
+  return (
+    <li className={`message ${kind}`} data-message={message.id}>
+      <Avatar user={message.author} size={32} />
+      <div className="message-body">
+        <div className="message-head">
+          <strong>{displayName(message.author)}</strong>
+          {message.internal ? <span className="tag note-tag">Internal note</span> : null}
+          <time dateTime={message.createdAt} title={new Date(message.createdAt).toLocaleString()}>
+            {timeAgo(message.createdAt)}
+          </time>
+          {message.editedAt ? <span className="muted">(edited)</span> : null}
+        </div>
+        {message.deletedAt ? (
+          <p className="muted">This message was deleted in Discord.</p>
+        ) : (
+          // Text only: React escapes it, so nothing in a message is ever markup.
+          <p className="content">{message.content}</p>
+        )}
+        {message.attachments.map((a) =>
+          a.contentType?.startsWith('image/') ? (
+            <img key={a.id} className="attachment-image" src={a.url} alt={a.filename} />
+          ) : (
+            <a
+              key={a.id}
+              className="attachment"
+              href={a.url}
+              rel="noreferrer noopener"
+              target="_blank"
+            >
+              📎 {a.filename} ({Math.ceil(a.size / 1024)} KB)
+            </a>
+          ),
+        )}
+        {message.embeds.map((e) => (
+          <div key={`${e.title ?? ''}|${e.url ?? ''}|${e.description ?? ''}`} className="embed">
+            {e.title ? <strong>{e.title}</strong> : null}
+            {e.description ? <p>{e.description}</p> : null}
+          </div>
+        ))}
+        {message.delivery === 'pending' ? (
+          <span className="delivery pending" role="status">
+            Sending to Discord…
+          </span>
+        ) : message.delivery === 'failed' ? (
+          <span className="delivery failed" role="alert">
+            Not delivered: {message.failure ?? 'Discord refused it'}{' '}
+            <button type="button" onClick={onRetry}>
+              Retry
+            </button>
+          </span>
+        ) : message.delivery === 'delivered' && message.source === 'dashboard' ? (
+          <span className="delivery delivered">Delivered</span>
+        ) : null}
+      </div>
+    </li>
+  );
+}
+
+function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }) {
+  const client = useQueryClient();
+  const [text, setText] = useState('');
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [error, setError] = useState<string | null>(null);
+  const send = useMutation({
+    mutationFn: (content: string) =>
+      api<Message>(
+        `${guildPath(guildId)}/tickets/${ticket.id}/${mode === 'reply' ? 'messages' : 'notes'}`,
+        { method: 'POST', body: { content } },
+      ),
+    onSuccess: (message) => {
+      placeMessage(client, message, 'posted');
+      setText('');
+      setError(null);
+    },
+    onError: (e) => setError(e.message),
+  });
+  const closed = ticket.status !== 'open';
+  const submit = () => {
+    const content = text.trim();
+    if (content && !send.isPending) send.mutate(content);
+  };
+  return (
+    <form
+      className={`composer ${mode}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <fieldset className="composer-modes">
+        <legend className="sr-only">Send as</legend>
+        <button
+          type="button"
+          aria-pressed={mode === 'reply'}
+          className={mode === 'reply' ? 'active' : ''}
+          onClick={() => setMode('reply')}
+        >
+          Reply in Discord
+        </button>
+        <button
+          type="button"
+          aria-pressed={mode === 'note'}
+          className={mode === 'note' ? 'active' : ''}
+          onClick={() => setMode('note')}
+        >
+          Internal note
+        </button>
+      </fieldset>
+      <label className="sr-only" htmlFor="composer-text">
+        {mode === 'reply' ? 'Reply to the ticket' : 'Write an internal note'}
+      </label>
+      <textarea
+        id="composer-text"
+        value={text}
+        disabled={closed && mode === 'reply'}
+        placeholder={
+          closed && mode === 'reply'
+            ? 'This ticket is closed; reopen it to reply'
+            : mode === 'reply'
+              ? 'Message the opener (Enter sends, Shift+Enter for a new line)'
+              : 'Only staff see notes'
+        }
+        maxLength={mode === 'reply' ? 2000 : 4000}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+      />
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail }) {
+  const client = useQueryClient();
+  const [closing, setClosing] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const base = `${guildPath(guild.guild.id)}/tickets/${ticket.id}`;
+  const change = useMutation({
+    mutationFn: (input: { path: string; method: string; body: unknown }) =>
+      api<Card>(input.path, { method: input.method, body: input.body }),
+    onSuccess: (card) => {
+      placeCard(client, guild.guild.id, card);
+      setError(null);
+      void client.invalidateQueries({ queryKey: ['ticket', ticket.id] });
+    },
+    onError: (e) =>
+      setError(
+        e instanceof RequestError && e.status === 409
+          ? 'Someone else changed this ticket just now; it shows the latest, try again.'
+          : e.message,
+      ),
+  });
+  const patch = (body: Record<string, unknown>) =>
+    change.mutate({ path: base, method: 'PATCH', body: { version: ticket.version, ...body } });
+  return (
+    <aside className="side">
+      <dl>
+        <dt>Status</dt>
+        <dd className={`status ${ticket.status}`}>{ticket.status}</dd>
+        <dt>Category</dt>
+        <dd>{ticket.category?.name ?? 'None'}</dd>
+        <dt>Opener</dt>
+        <dd className="person">
+          <Avatar user={ticket.opener} size={18} /> {displayName(ticket.opener)}
+        </dd>
+        <dt>Assignee</dt>
+        <dd className="person">
+          {ticket.assignee ? (
+            <>
+              <Avatar user={ticket.assignee} size={18} /> {displayName(ticket.assignee)}
+            </>
+          ) : (
+            'Nobody'
+          )}
+        </dd>
+        <dt>
+          <label htmlFor="priority">Priority</label>
+        </dt>
+        <dd>
+          <select
+            id="priority"
+            value={ticket.priority}
+            onChange={(e) => patch({ priority: e.target.value as Priority })}
+          >
+            {priorities.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </dd>
+      </dl>
+      {Object.keys(ticket.answers).length > 0 ? (
+        <section className="answers">
+          <h3>Answers</h3>
+          {ticket.questions.map((q) =>
+            ticket.answers[q.id] ? (
+              <div key={q.id}>
+                <h4>{q.label}</h4>
+                <p>{ticket.answers[q.id]}</p>
+              </div>
+            ) : null,
+          )}
+        </section>
+      ) : null}
+      <div className="actions">
+        {ticket.status === 'open' ? (
+          <>
+            <button type="button" onClick={() => patch({ assigneeId: 'me' })}>
+              Claim
+            </button>
+            {closing ? (
+              <form
+                className="close-form"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  change.mutate({
+                    path: `${base}/close`,
+                    method: 'POST',
+                    body: reason.trim() ? { reason: reason.trim() } : {},
+                  });
+                  setClosing(false);
+                }}
+              >
+                <label htmlFor="close-reason">Reason (optional)</label>
+                <input
+                  id="close-reason"
+                  value={reason}
+                  maxLength={500}
+                  onChange={(e) => setReason(e.target.value)}
+                />
+                <button type="submit" className="danger">
+                  Close ticket
+                </button>
+              </form>
+            ) : (
+              <button type="button" className="danger" onClick={() => setClosing(true)}>
+                Close…
+              </button>
+            )}
+          </>
+        ) : (
+          <button
+            type="button"
+            onClick={() => change.mutate({ path: `${base}/reopen`, method: 'POST', body: {} })}
+          >
+            Reopen
+          </button>
+        )}
+        <a className="button ghost" href={`${base}/transcript?download=1`}>
+          Download transcript
+        </a>
+      </div>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </aside>
+  );
+}
+
+/** A ticket beside the board: its conversation, a composer, and its details and actions. */
+export function TicketView({
+  guild,
+  ticketId,
+  onClose,
+}: {
+  guild: GuildDetail;
+  ticketId: string;
+  onClose: () => void;
+}) {
+  const client = useQueryClient();
+  const base = `${guildPath(guild.guild.id)}/tickets/${ticketId}`;
+  const ticket = useQuery({
+    queryKey: ['ticket', ticketId],
+    queryFn: () => api<TicketDetail>(base),
+  });
+  const messages = useQuery({
+    queryKey: ['messages', ticketId],
+    queryFn: () => api<MessagesResponse>(`${base}/messages?limit=100`),
+  });
+  const list = useRef<HTMLOListElement>(null);
+  const count = messages.data?.messages.length ?? 0;
+  useEffect(() => {
+    markSeen(ticketId);
+    if (count >= 0) list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [ticketId, count]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+  const retry = async (message: Message) => {
+    const again = await api<Message>(`${base}/messages/${message.id}/retry`, { method: 'POST' });
+    placeMessage(client, again, 'retried');
+  };
+  return (
+    <div className="drawer" role="dialog" aria-modal="false" aria-labelledby="ticket-title">
+      {ticket.isPending ? (
+        <Loading label="Loading the ticket" />
+      ) : ticket.error ? (
+        <ErrorState error={ticket.error} retry={() => ticket.refetch()} />
+      ) : (
+        <>
+          <header className="drawer-head">
+            <h2 id="ticket-title">
+              #{ticket.data.number} {ticket.data.topic ?? ''}
+            </h2>
+            <button
+              type="button"
+              className="ghost"
+              onClick={onClose}
+              aria-label="Close ticket view"
+            >
+              ×
+            </button>
+          </header>
+          <div className="drawer-body">
+            <section className="conversation">
+              {messages.isPending ? (
+                <Loading label="Loading messages" />
+              ) : messages.error ? (
+                <ErrorState error={messages.error} retry={() => messages.refetch()} />
+              ) : (
+                <ol ref={list} className="messages" aria-label="Messages">
+                  {[...messages.data.messages].reverse().map((m) => (
+                    <MessageView key={m.id} message={m} onRetry={() => void retry(m)} />
+                  ))}
+                  {messages.data.messages.length === 0 ? (
+                    <li className="muted">No messages yet.</li>
+                  ) : null}
+                </ol>
+              )}
+              <Composer guildId={guild.guild.id} ticket={ticket.data} />
+            </section>
+            <SidePanel guild={guild} ticket={ticket.data} />
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

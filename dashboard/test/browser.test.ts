@@ -1,0 +1,235 @@
+// The dashboard in a real Chromium against the real server, the real bot and
+// the emulator, on Postgres: what staff see and do, end to end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Bot, startBot } from '@ticketflow/bot/bot';
+import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
+import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
+import { eventually } from '@ticketflow/shared/testing';
+import pino from 'pino';
+import type { Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+if (!hasChromium)
+  console.log('[dashboard] browser tests need Chromium (set CHROMIUM_PATH); not run');
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+const SEND_MESSAGES = 1n << 11n;
+const VIEW_CHANNEL = 1n << 10n;
+
+describe.runIf(hasChromium)('the dashboard in Chromium', () => {
+  // The production build, made for this run, served by the server under test.
+  const dist = mkdtempSync(join(tmpdir(), 'tf-dashboard-'));
+  beforeAll(async () => {
+    await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+  });
+  const t = useServer({ dashboardRoot: dist });
+  let bot: Bot;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const tickets = {} as Record<
+    'support' | 'billing' | 'second',
+    Awaited<ReturnType<typeof seedTicket>>
+  >;
+
+  beforeAll(async () => {
+    bot = await startBot({
+      database: t.database,
+      token: t.world.application.botToken,
+      apiUrl: t.emulator.apiUrl,
+      log: pino({ level: 'silent' }),
+    });
+    tickets.support = await seedTicket(t, t.world.categories.support);
+    tickets.second = await seedTicket(t, t.world.categories.support);
+    tickets.billing = await seedTicket(t, t.world.categories.billing);
+    await t.database.query("update tickets set topic = 'Refund for order 1042' where id = $1", [
+      tickets.billing.id,
+    ]);
+    await t.database.query("update tickets set topic = 'Bot ignores my commands' where id = $1", [
+      tickets.second.id,
+    ]);
+    browser = await launchBrowser();
+    page = await browser.newPage();
+  });
+  afterAll(async () => {
+    await browser?.dispose();
+    await bot?.stop();
+    rmSync(dist, { recursive: true, force: true });
+  });
+
+  /** Through the login page, Discord's (the emulator's) authorise step and back. */
+  async function logIn(p: Page, userId: string) {
+    t.emulator.control.preselectOAuthUser(userId);
+    await p.goto(`${t.url}/login`);
+    await p.getByRole('link', { name: 'Log in with Discord' }).click();
+    await p.waitForURL(`${t.url}/`);
+  }
+  const card = (p: Page, ticketId: string) => p.locator(`[data-ticket="${ticketId}"]`);
+  const column = (p: Page, name: string) => p.locator(`[data-column="${name}"]`);
+
+  it('logs staff in through Discord and shows the board of their categories only', async () => {
+    await logIn(page, t.world.users.support);
+    await page.getByRole('link', { name: /TicketFlow Demo/ }).click();
+    await expect.poll(() => card(page, tickets.support.id).count()).toBe(1);
+    await expect.poll(() => card(page, tickets.second.id).count()).toBe(1);
+    expect(await card(page, tickets.billing.id).count()).toBe(0);
+    expect(await page.getByText('Refund for order 1042').count()).toBe(0);
+  });
+
+  it('shows a message sent in Discord on its card and in the ticket view, without a reload', async () => {
+    const channel = tickets.support.channelId ?? '';
+    t.emulator.control.sendMessage(t.world.users.member, channel, 'Still cannot log in, help!');
+    const target = card(page, tickets.support.id);
+    await expect
+      .poll(() => target.textContent(), { timeout: 10_000 })
+      .toContain('Still cannot log in');
+    expect(await target.locator('.unread').count()).toBe(1);
+    await page.screenshot({ path: join(docs, 'dashboard-board.png') });
+    await target.click();
+    const view = page.getByRole('dialog');
+    await expect
+      .poll(() => view.locator('.messages').textContent())
+      .toContain('Still cannot log in, help!');
+    // Opening it marks it read.
+    expect(await target.locator('.unread').count()).toBe(0);
+    await page.screenshot({ path: join(docs, 'dashboard-ticket.png') });
+  });
+
+  it('sends a reply typed in the ticket view to Discord; a refused one shows why and succeeds on retry', async () => {
+    const channel = tickets.support.channelId ?? '';
+    const composer = page.getByLabel('Reply to the ticket');
+    await composer.fill('Try resetting your password, please.');
+    await composer.press('Enter');
+    await eventually(() =>
+      t.emulator.control
+        .channelMessages(channel)
+        .some((m) => m.content.includes('Try resetting your password, please.')),
+    );
+    await expect
+      .poll(() => page.locator('.delivery.delivered').count(), { timeout: 10_000 })
+      .toBe(1);
+
+    // The bot loses Send Messages in the channel: Discord answers 403.
+    const bot = t.world.application.botUserId;
+    t.emulator.control.setOverwrite(channel, {
+      id: bot,
+      type: 1,
+      allow: VIEW_CHANNEL,
+      deny: SEND_MESSAGES,
+    });
+    await composer.fill('Did that work?');
+    await composer.press('Enter');
+    const failed = page.locator('.delivery.failed');
+    await expect.poll(() => failed.textContent(), { timeout: 15_000 }).toContain('Not delivered');
+    t.emulator.control.setOverwrite(channel, {
+      id: bot,
+      type: 1,
+      allow: VIEW_CHANNEL | SEND_MESSAGES,
+      deny: 0n,
+    });
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await eventually(() =>
+      t.emulator.control.channelMessages(channel).some((m) => m.content.includes('Did that work?')),
+    );
+    await expect
+      .poll(() => page.locator('.delivery.delivered').count(), { timeout: 10_000 })
+      .toBe(2);
+    expect(await page.locator('.delivery.failed').count()).toBe(0);
+  });
+
+  it('renders markup in a message as text, in the ticket view and the transcript', async () => {
+    const channel = tickets.support.channelId ?? '';
+    const hostile = '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> **bold**';
+    t.emulator.control.sendMessage(t.world.users.member, channel, hostile);
+    const view = page.getByRole('dialog');
+    await expect
+      .poll(() => view.locator('.messages').textContent(), { timeout: 10_000 })
+      .toContain('<script>window.pwned=2</script>');
+    expect(await view.locator('.messages img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+
+    const transcript = await browser.newPage();
+    await transcript.goto(
+      `${t.url}/api/guilds/${t.world.guildId}/tickets/${tickets.support.id}/transcript`,
+    );
+    expect(await transcript.textContent('body')).toContain('<script>window.pwned=2</script>');
+    expect(await transcript.locator('img[src="x"]').count()).toBe(0);
+    expect(await transcript.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+    await transcript.close();
+    await page.keyboard.press('Escape');
+  });
+
+  it('shows a move made in another browser at once, and a drag into Closed closes the ticket in Discord', async () => {
+    const other = await launchBrowser();
+    try {
+      const adminPage = await other.newPage();
+      await logIn(adminPage, t.world.users.admin);
+      await adminPage.goto(`${t.url}/g/${t.world.guildId}`);
+      const moving = card(adminPage, tickets.second.id);
+      await expect.poll(() => moving.count()).toBe(1);
+      // Drag (pointer) the card to "In progress" in the admin's browser.
+      await drag(adminPage, moving, column(adminPage, 'In progress').locator('.cards'));
+      await expect
+        .poll(
+          () => column(page, 'In progress').locator(`[data-ticket="${tickets.second.id}"]`).count(),
+          {
+            timeout: 10_000,
+          },
+        )
+        .toBe(1);
+    } finally {
+      await other.dispose();
+    }
+
+    // The staff member drags the first ticket to Closed: the opener is locked out in Discord.
+    const channel = tickets.support.channelId ?? '';
+    await drag(page, card(page, tickets.support.id), column(page, 'Closed').locator('.cards'));
+    await expect
+      .poll(() => page.locator('.banner.notice').textContent(), { timeout: 10_000 })
+      .toContain('closed');
+    await eventually(() => {
+      const overwrite = t.emulator.state.channel(channel).overwrites.get(t.world.users.member);
+      return overwrite && (overwrite.deny & SEND_MESSAGES) !== 0n;
+    });
+  });
+
+  it('gives a member without a staff role no board', async () => {
+    const memberBrowser = await launchBrowser();
+    try {
+      const p = await memberBrowser.newPage();
+      await logIn(p, t.world.users.member);
+      await expect.poll(() => p.textContent('body')).toContain('You are not staff in any server');
+      await p.goto(`${t.url}/g/${t.world.guildId}`);
+      await expect.poll(() => p.textContent('body')).toContain('No such server');
+    } finally {
+      await memberBrowser.dispose();
+    }
+    // The API agrees (the page is not the only guard).
+    const cookie = await login(t, t.world.users.member);
+    const res = await t.app.inject({
+      url: `/api/guilds/${t.world.guildId}/board`,
+      headers: { cookie },
+    });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
+/** A pointer drag the way a person does it: press, move in steps, release. */
+async function drag(
+  page: Page,
+  from: ReturnType<Page['locator']>,
+  to: ReturnType<Page['locator']>,
+) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  if (!a || !b) throw new Error('nothing to drag');
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(a.x + a.width / 2 + 10, a.y + a.height / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + 40, { steps: 15 });
+  await page.mouse.up();
+}
