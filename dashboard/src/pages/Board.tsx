@@ -143,6 +143,27 @@ function ColumnView({
   );
 }
 
+/** One filter of the toolbar: a labelled select whose value lives in the URL. */
+function FilterSelect(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: [value: string, text: string][];
+}) {
+  return (
+    <label>
+      <span className="sr-only">{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /** Where a dragged card lands: its column and its neighbours there. */
 function landing(board: BoardResponse, cardId: string, overId: string) {
   const target = board.columns.find(
@@ -304,47 +325,40 @@ export function BoardPage({ guildId }: { guildId: string }) {
             }}
           />
         </label>
-        <label>
-          <span className="sr-only">Assignee</span>
-          <select
-            value={params.get('assignee') ?? ''}
-            onChange={(e) => set('assignee', e.target.value)}
-          >
-            <option value="">Anyone</option>
-            <option value="me">Assigned to me</option>
-            <option value="unassigned">Unassigned</option>
-          </select>
-        </label>
-        <label>
-          <span className="sr-only">Priority</span>
-          <select
-            value={params.get('priority') ?? ''}
-            onChange={(e) => set('priority', e.target.value)}
-          >
-            <option value="">Any priority</option>
-            <option value="urgent">Urgent</option>
-            <option value="high">High</option>
-            <option value="normal">Normal</option>
-            <option value="low">Low</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="Assignee"
+          value={params.get('assignee') ?? ''}
+          onChange={(v) => set('assignee', v)}
+          options={[
+            ['', 'Anyone'],
+            ['me', 'Assigned to me'],
+            ['unassigned', 'Unassigned'],
+          ]}
+        />
+        <FilterSelect
+          label="Priority"
+          value={params.get('priority') ?? ''}
+          onChange={(v) => set('priority', v)}
+          options={[
+            ['', 'Any priority'],
+            ['urgent', 'Urgent'],
+            ['high', 'High'],
+            ['normal', 'Normal'],
+            ['low', 'Low'],
+          ]}
+        />
         {g.categories.length > 1 ? (
-          <label>
-            <span className="sr-only">Category</span>
-            <select
-              value={params.get('category') ?? ''}
-              onChange={(e) => set('category', e.target.value)}
-            >
-              <option value="">All categories</option>
-              {g.categories
+          <FilterSelect
+            label="Category"
+            value={params.get('category') ?? ''}
+            onChange={(v) => set('category', v)}
+            options={[
+              ['', 'All categories'],
+              ...g.categories
                 .filter((c) => g.access.categoryIds.includes(c.id))
-                .map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-            </select>
-          </label>
+                .map((c): [string, string] => [c.id, c.name]),
+            ]}
+          />
         ) : null}
       </div>
       {!connected ? (
