@@ -5,6 +5,7 @@ import { UnauthorizedError, UpstreamError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { audit, type ServerContext } from '../context.ts';
+import { DiscordRequestError } from '../discord.ts';
 import {
   createSession,
   deleteSession,
@@ -20,16 +21,29 @@ declare module 'fastify' {
   interface FastifyInstance {
     discordOAuth2: OAuth2Namespace;
     /**
-     * The session's Discord access token, refreshed with its refresh token
-     * when it has expired or when `rejected` (the token Discord just refused)
-     * is still the current one. UnauthorizedError when the user must log in again.
+     * Calls Discord with the session's access token, refreshed first when it
+     * has expired, and once more with a refreshed one when Discord refuses it
+     * (401). UnauthorizedError when the user must log in again.
      */
-    userToken(session: Session, rejected?: string): Promise<string>;
+    asUser<T>(session: Session, call: (accessToken: string) => Promise<T>): Promise<T>;
   }
 }
 
 /** A token this close to its expiry is refreshed before use. */
 const REFRESH_MARGIN_MS = 60_000;
+
+/** A token worth sending: present, not the one Discord just refused, not about to expire. */
+function usable(
+  accessToken: string | null,
+  expiresAt: Date | null,
+  rejected: string | undefined,
+): accessToken is string {
+  return (
+    accessToken !== null &&
+    accessToken !== rejected &&
+    (!expiresAt || expiresAt.getTime() > Date.now() + REFRESH_MARGIN_MS)
+  );
+}
 
 /** Why a login did not work, in words for the login page. */
 export const loginErrors = {
@@ -110,10 +124,8 @@ export async function registerAuthRoutes(
     if (!stored) throw expired();
     // Another request (or instance) refreshed it already.
     if (
-      stored.accessToken &&
-      stored.accessToken !== rejected &&
       stored.accessToken !== session.accessToken &&
-      (!stored.tokenExpiresAt || stored.tokenExpiresAt.getTime() > Date.now() + REFRESH_MARGIN_MS)
+      usable(stored.accessToken, stored.tokenExpiresAt, rejected)
     ) {
       return stored.accessToken;
     }
@@ -140,20 +152,36 @@ export async function registerAuthRoutes(
     session.tokenExpiresAt = tokens.tokenExpiresAt;
     return tokens.accessToken;
   };
-  app.decorate('userToken', async (session: Session, rejected?: string) => {
-    const fresh =
-      session.accessToken &&
-      session.accessToken !== rejected &&
-      (!session.tokenExpiresAt ||
-        session.tokenExpiresAt.getTime() > Date.now() + REFRESH_MARGIN_MS);
-    if (fresh && session.accessToken) return session.accessToken;
+  const token = (session: Session, rejected?: string): Promise<string> => {
+    if (usable(session.accessToken, session.tokenExpiresAt, rejected)) {
+      return Promise.resolve(session.accessToken);
+    }
     let pending = refreshing.get(session.idHash);
     if (!pending) {
       pending = refresh(session, rejected).finally(() => refreshing.delete(session.idHash));
       refreshing.set(session.idHash, pending);
     }
     return pending;
-  });
+  };
+  const refused = (error: unknown) =>
+    error instanceof DiscordRequestError && error.discordStatus === 401;
+  app.decorate(
+    'asUser',
+    async <T>(session: Session, call: (accessToken: string) => Promise<T>): Promise<T> => {
+      const first = await token(session);
+      try {
+        return await call(first);
+      } catch (error) {
+        if (!refused(error)) throw error;
+      }
+      // Revoked or expired early: one refresh, then the user must log in.
+      try {
+        return await call(await token(session, first));
+      } catch (error) {
+        throw refused(error) ? expired() : error;
+      }
+    },
+  );
 
   app.get('/auth/login', { config: authRateLimit(limits) }, async (request, reply) => {
     const url = await app.discordOAuth2.generateAuthorizationUri(request, reply);

@@ -12,7 +12,6 @@ import {
   guildParams,
   meResponse,
 } from '@ticketflow/shared/api';
-import { UnauthorizedError } from '@ticketflow/shared/errors';
 import { managesFromUserGuild } from '@ticketflow/shared/permissions';
 import { and, inArray, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -20,7 +19,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { seesCategory } from '../../access.ts';
 import { requireSession, type ServerContext } from '../../context.ts';
-import { DiscordRequestError, type UserGuild } from '../../discord.ts';
+import type { UserGuild } from '../../discord.ts';
 import { hydrateEvents, maysee } from '../../live.ts';
 
 export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): void {
@@ -36,21 +35,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     const session = requireSession(request);
     let list = userGuilds.get(session.idHash);
     if (!list) {
-      const token = await root.userToken(session);
-      try {
-        list = await ctx.discord.currentUserGuilds(token);
-      } catch (error) {
-        if (!(error instanceof DiscordRequestError && error.discordStatus === 401)) throw error;
-        // Revoked or expired early: one refresh, then the user must log in.
-        list = await ctx.discord
-          .currentUserGuilds(await root.userToken(session, token))
-          .catch((again: unknown) => {
-            if (again instanceof DiscordRequestError && again.discordStatus === 401) {
-              throw new UnauthorizedError('Your Discord login expired; please log in again');
-            }
-            throw again;
-          });
-      }
+      list = await root.asUser(session, (token) => ctx.discord.currentUserGuilds(token));
       userGuilds.set(session.idHash, list);
     }
     const ids = list.map((g) => g.id);
