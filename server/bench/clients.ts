@@ -2,7 +2,7 @@
 // server's event loop. Started by the latency benchmark: it connects, joins,
 // reports `ready`, records when each event arrives (epoch ms, high resolution:
 // comparable across processes on one machine), and sends the times back on
-// `collect`.
+// `collect` once they are all in.
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 
@@ -19,8 +19,10 @@ const options = setup.parse(JSON.parse(process.argv[2] ?? '{}'));
 const now = () => performance.timeOrigin + performance.now();
 /** Arrival times per message id, over all clients. */
 const arrivals = new Map<string, number[]>();
+let received = 0;
 const record = (id: string | undefined) => {
   if (!id) return;
+  received++;
   const t = now();
   const list = arrivals.get(id);
   if (list) list.push(t);
@@ -58,8 +60,20 @@ for (let i = 0; i < options.count; i += 25) {
 }
 process.send?.({ type: 'ready' });
 
-process.on('message', (message: { type: string }) => {
-  if (message.type !== 'collect') return;
+// `collect`: once `expected` arrivals are in (or `timeoutMs` has passed, and
+// what is missing counts as lost), the times go back and the process ends.
+const collect = z.object({
+  type: z.literal('collect'),
+  expected: z.number(),
+  timeoutMs: z.number(),
+});
+process.on('message', async (raw) => {
+  const message = collect.safeParse(raw);
+  if (!message.success) return;
+  const deadline = Date.now() + message.data.timeoutMs;
+  while (received < message.data.expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   for (const s of sockets) s.close();
   process.send?.({ type: 'arrivals', arrivals: [...arrivals] }, () => process.exit(0));
 });

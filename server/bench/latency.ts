@@ -15,8 +15,8 @@ const RATE = 100;
 const SECONDS = 5;
 
 interface Clients {
-  /** Arrival times (epoch ms) per message id, over all clients. */
-  collect(): Promise<Map<string, number[]>>;
+  /** Latencies of the sent messages (id → epoch ms), once every client has them or 10 s have passed. */
+  measure(sent: Map<string, number>): Promise<Latency>;
 }
 
 /** Starts `count` Socket.IO clients in a child process and waits until all have joined. */
@@ -35,13 +35,15 @@ async function startClients(options: {
     child.once('exit', (code) => reject(new Error(`clients exited with ${code}`)));
   });
   return {
-    collect: () =>
-      new Promise((resolve) => {
+    measure: async (sent) => {
+      const arrivals = await new Promise<Map<string, number[]>>((resolve) => {
         child.on('message', (m: { type: string; arrivals?: [string, number[]][] }) => {
           if (m.type === 'arrivals') resolve(new Map(m.arrivals));
         });
-        child.send({ type: 'collect' });
-      }),
+        child.send({ type: 'collect', expected: sent.size * options.count, timeoutMs: 10_000 });
+      });
+      return latencies(sent, arrivals, options.count);
+    },
   };
 }
 
@@ -119,8 +121,7 @@ async function ticketflowLatency(server: Server_, discord: DiscordSide, clients:
     guildId: discord.world.guildId,
   });
   const sent = await discord.send(RATE * SECONDS, RATE);
-  await sleep(3000);
-  return latencies(sent, await c.collect(), clients);
+  return c.measure(sent);
 }
 
 /** The floor: INSERT + NOTIFY → one LISTEN connection → Socket.IO room emit, same clients. */
@@ -159,8 +160,7 @@ async function rawLatency(databaseUrl: string, clients: number) {
         [id, `m ${i}`],
       );
     });
-    await sleep(3000);
-    return latencies(sent, await c.collect(), clients);
+    return c.measure(sent);
   } finally {
     io.close();
     await listener.end();
