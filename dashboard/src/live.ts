@@ -19,24 +19,35 @@ export function liveSocket(): LiveSocket {
   return socket;
 }
 
+/**
+ * The board with the card in its column (`card.columnId`): at `index` when
+ * given (an optimistic move, before the server has placed it), else where its
+ * position says, as long as the column's loaded page reaches that far.
+ */
+export function withCard(board: BoardResponse, card: Card, index?: number): BoardResponse {
+  const columns = board.columns.map((column) => {
+    const had = column.cards.some((c) => c.id === card.id);
+    const cards = column.cards.filter((c) => c.id !== card.id);
+    if (column.id !== card.columnId) {
+      return had ? { ...column, cards, total: column.total - 1 } : column;
+    }
+    let at = index ?? cards.findIndex((c) => c.position > card.position);
+    if (at === -1) {
+      // Past the loaded page of a longer column: it shows up when paged to.
+      if (column.nextAfter !== null && !had) return column;
+      at = cards.length;
+    }
+    cards.splice(at, 0, card);
+    return { ...column, cards, total: had ? column.total : column.total + 1 };
+  });
+  return { ...board, columns };
+}
+
 /** Puts a card where its column and position say, in every cached board of the guild. */
 export function placeCard(client: QueryClient, guildId: string, card: Card, seq?: number) {
-  client.setQueriesData<BoardResponse>({ queryKey: ['board', guildId] }, (board) => {
-    if (!board) return board;
-    const columns = board.columns.map((column) => {
-      const had = column.cards.some((c) => c.id === card.id);
-      const cards = column.cards.filter((c) => c.id !== card.id);
-      if (column.id !== card.columnId) {
-        return had ? { ...column, cards, total: column.total - 1 } : column;
-      }
-      // Keep the card only where the page reaches (or at the end of a full column).
-      const index = cards.findIndex((c) => c.position > card.position);
-      if (index === -1 && column.nextAfter !== null && !had) return column;
-      cards.splice(index === -1 ? cards.length : index, 0, card);
-      return { ...column, cards, total: had ? column.total : column.total + 1 };
-    });
-    return { ...board, columns, seq: Math.max(board.seq, seq ?? board.seq) };
-  });
+  client.setQueriesData<BoardResponse>({ queryKey: ['board', guildId] }, (board) =>
+    board ? { ...withCard(board, card), seq: Math.max(board.seq, seq ?? board.seq) } : board,
+  );
 }
 
 /**

@@ -21,7 +21,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, Route, useLocation, useSearch } from 'wouter';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, Empty, ErrorState, Loading } from '../components.tsx';
-import { followGuild, placeCard } from '../live.ts';
+import { followGuild, placeCard, withCard } from '../live.ts';
 import { isUnread, seenEvent } from '../unread.ts';
 import { TicketView } from './Ticket.tsx';
 
@@ -265,20 +265,7 @@ export function BoardPage({ guildId }: { guildId: string }) {
     const snapshot = client.getQueryData<BoardResponse>(key);
     // Optimistic: the card moves at once; the server's answer gives its real position.
     client.setQueryData<BoardResponse>(key, (b) =>
-      b
-        ? {
-            ...b,
-            columns: b.columns.map((c) => {
-              const cards = c.cards.filter((x) => x.id !== cardId);
-              if (c.id === to.column.id) cards.splice(to.index, 0, { ...card, columnId: c.id });
-              return {
-                ...c,
-                cards,
-                total: c.total + (c.id === to.column.id ? 1 : 0) - (c.id === card.columnId ? 1 : 0),
-              };
-            }),
-          }
-        : b,
+      b ? withCard(b, { ...card, columnId: to.column.id }, to.index) : b,
     );
     try {
       const moved = await api<Card>(`${guildPath(guildId)}/tickets/${cardId}`, {

@@ -310,8 +310,9 @@ export function TicketView({
   const list = useRef<HTMLOListElement>(null);
   const count = messages.data?.messages.length ?? 0;
   useEffect(() => {
+    // Opened, or a message came in while open: seen, and the newest in view.
     markSeen(ticketId);
-    if (count >= 0) list.current?.scrollTo({ top: list.current.scrollHeight });
+    if (count > 0) list.current?.scrollTo({ top: list.current.scrollHeight });
   }, [ticketId, count]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
