@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Bot, startBot } from '@ticketflow/bot/bot';
+import type { Bot } from '@ticketflow/bot/bot';
+import { startTestBot } from '@ticketflow/bot/test/support';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
-import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,12 +37,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
   >;
 
   beforeAll(async () => {
-    bot = await startBot({
-      database: t.database,
-      token: t.world.application.botToken,
-      apiUrl: t.emulator.apiUrl,
-      log: pino({ level: 'silent' }),
-    });
+    bot = await startTestBot(t, t.database);
     tickets.support = await seedTicket(t, t.world.categories.support);
     tickets.second = await seedTicket(t, t.world.categories.support);
     tickets.billing = await seedTicket(t, t.world.categories.billing);

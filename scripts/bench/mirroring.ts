@@ -1,14 +1,11 @@
-import { startBot } from '@ticketflow/bot/bot';
+import { startTestBot } from '@ticketflow/bot/test/support';
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { upsertGuild } from '@ticketflow/db/repositories/guilds';
 import { createTicket } from '@ticketflow/db/repositories/tickets';
 import { createTestDatabase } from '@ticketflow/db/testing';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
-import pino from 'pino';
 import { rawLoop } from './storage.ts';
-
-const log = pino({ level: 'silent' });
 
 async function ticketChannels(
   emulator: Emulator,
@@ -50,12 +47,7 @@ export async function mirroringBench(messages = 3000): Promise<string[]> {
   const world = seedDemo(emulator);
   try {
     const channels = await ticketChannels(emulator, world, t.handle, 20);
-    const bot = await startBot({
-      database: t.handle,
-      token: world.application.botToken,
-      apiUrl: emulator.apiUrl,
-      log,
-    });
+    const bot = await startTestBot({ emulator, world }, t.handle);
     try {
       const started = performance.now();
       for (let i = 0; i < messages; i++) {
@@ -93,12 +85,7 @@ export async function backfillBench(tickets = 100, perTicket = 100): Promise<str
         emulator.control.sendMessage(world.users.member, channelId, `old ${i}`);
     }
     const started = performance.now();
-    const bot = await startBot({
-      database: t.handle,
-      token: world.application.botToken,
-      apiUrl: emulator.apiUrl,
-      log,
-    });
+    const bot = await startTestBot({ emulator, world }, t.handle);
     try {
       const result = await bot.lastBackfill();
       const seconds = (performance.now() - started) / 1000;

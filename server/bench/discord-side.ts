@@ -3,23 +3,18 @@
 // with the demo world and the real bot on the benchmark's database. Driven
 // over IPC: it sends member messages on a schedule and records when the bot's
 // replies reach the emulator.
-import { startBot } from '@ticketflow/bot/bot';
+import { startTestBot } from '@ticketflow/bot/test/support';
 import { openDatabase } from '@ticketflow/db/client';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { z } from 'zod';
 import { seedTicket, seedWorld } from '../test/world.ts';
-import { epochNow, paced, quiet } from './stack.ts';
+import { epochNow, paced } from './stack.ts';
 
 const databaseUrl = z.string().parse(process.argv[2]);
 const database = await openDatabase({ kind: 'postgres', url: databaseUrl, max: 10 });
 const emulator = await Emulator.start();
 const world = await seedWorld(emulator, database);
-const bot = await startBot({
-  database,
-  token: world.application.botToken,
-  apiUrl: emulator.apiUrl,
-  log: quiet,
-});
+const bot = await startTestBot({ emulator, world }, database);
 const tickets: Awaited<ReturnType<typeof seedTicket>>[] = [];
 for (let i = 0; i < 10; i++) {
   tickets.push(await seedTicket({ emulator, database, world }, world.categories.support));

@@ -1,14 +1,12 @@
 // What the server benchmarks run on: a fresh Postgres database, the emulator
 // with the demo world, optionally the real bot, and the server listening.
 import { createServer } from 'node:net';
-import { type Bot, startBot } from '@ticketflow/bot/bot';
+import type { Bot } from '@ticketflow/bot/bot';
+import { startTestBot } from '@ticketflow/bot/test/support';
 import { createTestDatabase, type TestDatabase } from '@ticketflow/db/testing';
 import { Emulator } from '@ticketflow/emulator/emulator';
-import pino from 'pino';
 import { type App, buildApp } from '../src/app.ts';
 import { discordOptions, login, seedWorld, type World } from '../test/world.ts';
-
-export const quiet = pino({ level: 'silent' });
 
 export async function freePort(): Promise<number> {
   const probe = createServer();
@@ -34,14 +32,7 @@ export async function startStack(options: { bot: boolean }): Promise<Stack> {
   const t = await createTestDatabase();
   const emulator = await Emulator.start();
   const world = await seedWorld(emulator, t.handle);
-  const bot = options.bot
-    ? await startBot({
-        database: t.handle,
-        token: world.application.botToken,
-        apiUrl: emulator.apiUrl,
-        log: quiet,
-      })
-    : undefined;
+  const bot = options.bot ? await startTestBot({ emulator, world }, t.handle) : undefined;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const app = await buildApp({
