@@ -21,6 +21,8 @@ export interface BotOptions {
   /** discord.js `rest.api`, e.g. the emulator's `http://127.0.0.1:4100/api`. */
   apiUrl?: string;
   log: Logger;
+  /** The dashboard's address for links posted in Discord (the transcript link on close). */
+  publicUrl?: string;
   shards?: { count: number; ids: number[] };
   outbox?: { pollMs?: number; baseDelayMs?: number; actions?: Record<string, OutboxAction> };
   jobs?: { pollMs?: number; handlers?: Record<string, JobHandler>; autoCloseSweepMs?: number };
@@ -78,7 +80,13 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const tickets = new TicketDirectory(database.db);
   const mirror = new Mirror(database.db, tickets, log);
   const workerId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  const ctx = { db: database.db, client: client as Client<true>, log, tickets };
+  const ctx = {
+    db: database.db,
+    client: client as Client<true>,
+    log,
+    tickets,
+    publicUrl: options.publicUrl?.replace(/\/$/, '') ?? null,
+  };
   const outbox = createOutboxWorker({
     db: database.db,
     bus: database.bus,

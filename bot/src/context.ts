@@ -11,6 +11,8 @@ export interface BotContext {
   client: Client<true>;
   log: Logger;
   tickets: TicketDirectory;
+  /** The dashboard's address, for links posted in Discord; null when there is none. */
+  publicUrl: string | null;
 }
 
 /** Shown to the person as an ephemeral reply; not logged as a fault. */

@@ -1,7 +1,6 @@
 import { listCategories } from '@ticketflow/db/repositories/categories';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { panels, tickets } from '@ticketflow/db/schema';
-import { DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
 import { OverwriteType } from 'discord.js';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -47,8 +46,7 @@ export function dashboardActions(ctx: BotContext): Record<string, OutboxAction> 
       const by = parse(closePayload, item.payload);
       const ticket = await ticketOf(item.ticketId);
       const guild = await getGuild(ctx.db, ticket.guildId);
-      const delay = guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS;
-      await announceClosed(ctx, ticket, by, delay, guild?.name ?? 'the server', `close${item.id}`);
+      await announceClosed(ctx, ticket, by, guild, `close${item.id}`);
     },
     reopen: async (item) => {
       const { actorId } = parse(reopenPayload, item.payload);

@@ -13,11 +13,16 @@ import {
 } from 'discord.js';
 import { type BotContext, UserError } from './context.ts';
 
-/** After closing, the opener is asked by DM to rate the help from 1 to 5. Closed DMs are not an error. */
+/**
+ * After closing, the opener is asked by DM to rate the help from 1 to 5, with
+ * the ticket's transcript attached when the server chose to send it. Closed
+ * DMs are not an error.
+ */
 export async function askForFeedback(
   ctx: BotContext,
   ticket: { id: string; number: number; openerId: string },
   guildName: string,
+  transcript?: string,
 ) {
   const stars = new ActionRowBuilder<ButtonBuilder>().addComponents(
     [1, 2, 3, 4, 5].map((n) =>
@@ -29,8 +34,13 @@ export async function askForFeedback(
   );
   try {
     await ctx.client.users.send(ticket.openerId, {
-      content: `Your ticket #${ticket.number} in **${guildName}** was closed. How did we do?`,
+      content: `Your ticket #${ticket.number} in **${guildName}** was closed.${transcript ? ' Its transcript is attached.' : ''} How did we do?`,
       components: [stars],
+      ...(transcript
+        ? {
+            files: [{ attachment: Buffer.from(transcript), name: `ticket-${ticket.number}.html` }],
+          }
+        : {}),
     });
   } catch (error) {
     if (error instanceof DiscordAPIError && error.status === 403) return;

@@ -41,6 +41,7 @@ const bot = await startBot({
   database,
   token: config.discord.token,
   apiUrl: config.discord.apiUrl,
+  publicUrl: config.publicUrl,
   log,
   ...(config.shards ? { shards: config.shards } : {}),
 }).catch((error: unknown) => {

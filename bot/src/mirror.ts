@@ -200,6 +200,9 @@ export function toMessageInput(ref: TicketRef, m: MessagePayload) {
       ...(e.title ? { title: e.title } : {}),
       ...(e.description ? { description: e.description } : {}),
       ...(e.url ? { url: e.url } : {}),
+      ...(e.fields?.length
+        ? { fields: e.fields.map((f) => ({ name: f.name, value: f.value })) }
+        : {}),
     })),
     createdAt: new Date(m.timestamp),
     editedAt: m.edited_timestamp ? new Date(m.edited_timestamp) : null,

@@ -39,6 +39,10 @@ export const messagePayload = z.object({
         title: z.string().optional(),
         description: z.string().optional(),
         url: z.string().optional(),
+        fields: z
+          .array(z.object({ name: z.string(), value: z.string() }))
+          .max(25)
+          .optional(),
       }),
     )
     .default([]),

@@ -13,7 +13,8 @@ describe('the ticket lifecycle in Discord', () => {
   let bot: Bot;
   const ids = { support: '', billing: '' };
 
-  const start = () => startTestBot(t, db.handle, { jobs: { pollMs: 100 } });
+  const start = () =>
+    startTestBot(t, db.handle, { jobs: { pollMs: 100 }, publicUrl: 'http://dashboard.test/' });
 
   beforeAll(async () => {
     bot = await start();
@@ -343,19 +344,57 @@ describe('the ticket lifecycle in Discord', () => {
     expect(again.message?.content).toBe('This ticket is already in Billing.');
   });
 
-  it('asks the opener by DM for a rating and a comment after closing', async () => {
+  it('asks the opener by DM for a rating, with the transcript attached (without staff notes), and links it in the channel', async () => {
     const opener = t.emulator.control.createUser({ username: 'rita' });
     t.emulator.control.addMember(t.world.guildId, opener.id);
+    const guildId = t.world.guildId;
+    const [guild] = await db.handle.db.select().from(guilds).where(eq(guilds.id, guildId));
+    await db.handle.db
+      .update(guilds)
+      .set({ settings: { ...guild?.settings, transcriptDm: true } })
+      .where(eq(guilds.id, guildId));
     const channelId = await openSupportTicket(opener.id, 'Rate me');
     const ticketId = (await ticketRow(channelId))?.id as string;
+    control().sendMessage(opener.id, channelId, 'my **order** <script>alert(1)</script>');
+    await control()
+      .runCommand(t.world.users.support, channelId, 'ticket', {
+        subcommand: 'note',
+        options: { text: 'staff-only remark' },
+      })
+      .response();
+    await eventually(async () => {
+      const [row] = await db.handle.query<{ n: number }>(
+        'select count(*)::int as n from messages where ticket_id = $1',
+        [ticketId],
+      );
+      return (row?.n ?? 0) >= 3; // welcome, the opener's message, the note
+    });
     await closeAsStaff(channelId, ticketId);
+
+    const closing = await eventually(() =>
+      control()
+        .channelMessages(channelId)
+        .find((m) => m.content.includes('Ticket closed by')),
+    );
+    expect(closing.content).toContain(
+      `📄 Transcript and history: <http://dashboard.test/g/${guildId}/t/${ticketId}>`,
+    );
 
     const dm = await eventually(() => control().dmChannels(opener.id)[0]);
     const [question] = await eventually(() => {
       const messages = control().readMessages(opener.id, dm.id);
       return messages.length > 0 ? messages : null;
     });
-    expect(question?.content).toMatch(/Your ticket #\d+ in \*\*TicketFlow Demo\*\* was closed/);
+    expect(question?.content).toMatch(
+      /Your ticket #\d+ in \*\*TicketFlow Demo\*\* was closed\. Its transcript is attached\./,
+    );
+    const file = question?.attachments[0];
+    expect(file?.filename).toMatch(/^ticket-\d+\.html$/);
+    const html = await (await fetch(file?.url as string)).text();
+    expect(html).toContain('my <strong>order</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('What do you need?'); // the welcome message with the answers
+    expect(html).not.toContain('staff-only remark');
+    expect(html).not.toMatch(/<script>/);
     const rated = await control()
       .clickButton(opener.id, dm.id, question?.id as string, `tf:rate:${ticketId}_4`)
       .response();

@@ -50,7 +50,7 @@ export function App() {
         {me.isPending ? (
           <Loading label="Loading your account" />
         ) : me.error instanceof RequestError && me.error.status === 401 ? (
-          <Redirect to="/login" />
+          <Redirect to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} />
         ) : me.error ? (
           <ErrorState error={me.error} retry={() => me.refetch()} />
         ) : (

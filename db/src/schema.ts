@@ -190,7 +190,14 @@ export const messages = pgTable(
       .notNull()
       .default([]),
     embeds: jsonb('embeds')
-      .$type<{ title?: string; description?: string; url?: string }[]>()
+      .$type<
+        {
+          title?: string;
+          description?: string;
+          url?: string;
+          fields?: { name: string; value: string }[];
+        }[]
+      >()
       .notNull()
       .default([]),
     source: messageSource('source').notNull().default('discord'),

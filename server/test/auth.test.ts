@@ -18,6 +18,16 @@ describe('Discord OAuth login and sessions', () => {
     expect(me.json().user).toMatchObject({ id: t.world.users.support, username: 'sam' });
   });
 
+  it('returns to the page the login started from, and only to a page of this site', async () => {
+    // login() checks that the callback redirects to `next`.
+    await login(t, t.world.users.support, t.app, undefined, '/g/1/t/2?x=1');
+    for (const hostile of ['//evil.example/x', '/\\evil.example', 'https://evil.example/']) {
+      const start = await t.app.inject(`/auth/login?next=${encodeURIComponent(hostile)}`);
+      expect(start.statusCode).toBe(302);
+      expect(String(start.headers['set-cookie'])).not.toContain('evil');
+    }
+  });
+
   it('sets an HttpOnly, SameSite=Lax session cookie', async () => {
     const start = await t.app.inject('/auth/login');
     const authorize = new URL(String(start.headers.location));

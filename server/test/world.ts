@@ -84,8 +84,10 @@ export async function login(
   app: App = box.app,
   /** The browser's current session cookie, if it has one. */
   existing?: string,
+  /** The `next` path given to /auth/login, and so where the callback must send the browser. */
+  next?: string,
 ): Promise<string> {
-  const start = await app.inject('/auth/login');
+  const start = await app.inject(next ? `/auth/login?next=${encodeURIComponent(next)}` : '/auth/login');
   if (start.statusCode !== 302) throw new Error(`login start answered ${start.statusCode}`);
   const authorize = new URL(String(start.headers.location));
   const stateCookie = cookiesOf(start.headers['set-cookie']);
@@ -108,7 +110,7 @@ export async function login(
     url: `${back.pathname}${back.search}`,
     headers: { cookie: existing ? `${stateCookie}; ${existing}` : stateCookie },
   });
-  if (callback.statusCode !== 302 || callback.headers.location !== '/') {
+  if (callback.statusCode !== 302 || callback.headers.location !== (next ?? '/')) {
     throw new Error(`login callback went to ${callback.headers.location}`);
   }
   const session = cookiesOf(callback.headers['set-cookie'])

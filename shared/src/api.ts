@@ -202,6 +202,7 @@ export const messageSchema = z.object({
       title: z.string().optional(),
       description: z.string().optional(),
       url: z.string().optional(),
+      fields: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
     }),
   ),
   source: z.enum(['discord', 'dashboard']),

@@ -1,12 +1,15 @@
 import { closeAndScheduleDeletion } from '@ticketflow/db/repositories/closing';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
+import { allTicketMessages } from '@ticketflow/db/repositories/messages';
 import type { tickets } from '@ticketflow/db/schema';
 import { DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
+import { renderTranscript } from '@ticketflow/shared/transcript';
 import { DiscordAPIError, OverwriteType, RESTJSONErrorCodes } from 'discord.js';
 import type { BotContext } from '../context.ts';
 import { askForFeedback } from '../feedback.ts';
 
 type Ticket = typeof tickets.$inferSelect;
+type Guild = Awaited<ReturnType<typeof getGuild>>;
 
 /** "45 seconds", "1 minute", "3 hours": for messages that say when something will happen. */
 export function describeDuration(seconds: number): string {
@@ -46,23 +49,25 @@ export async function closeInDiscord(
   });
   if (!closed) return false;
   await acknowledge();
-  await announceClosed(ctx, ticket, by, delay, guild?.name ?? 'the server');
+  await announceClosed(ctx, ticket, by, guild);
   return true;
 }
 
 /**
  * The Discord half of a close, after the database half: the channel locked for
- * the opener, the closing message (sent once, by `nonce`, even if retried),
- * and the opener asked for feedback.
+ * the opener, the closing message with the transcript link (sent once, by
+ * `nonce`, even if retried), and the opener asked for feedback, with the
+ * transcript attached when the server sends transcripts by DM.
  */
 export async function announceClosed(
   ctx: BotContext,
   ticket: Ticket,
   by: { actorId: string | null; reason: string | null },
-  delay: number,
-  guildName: string,
+  guild: Guild | undefined,
   nonce?: string,
 ) {
+  const delay = guild?.settings.closeDelaySeconds ?? DEFAULT_CLOSE_DELAY_SECONDS;
+  const guildName = guild?.name ?? 'the server';
   if (ticket.channelId) {
     try {
       const channel = await ctx.client.channels.fetch(ticket.channelId);
@@ -76,9 +81,12 @@ export async function announceClosed(
       }
       const who = by.actorId ? `<@${by.actorId}>` : 'TicketFlow';
       const when = describeDuration(delay);
+      const link = ctx.publicUrl
+        ? `\n📄 Transcript and history: <${ctx.publicUrl}/g/${ticket.guildId}/t/${ticket.id}>`
+        : '';
       if (channel?.isSendable()) {
         await channel.send({
-          content: `🔒 Ticket closed by ${who}.${by.reason ? ` Reason: ${by.reason}` : ''}\nThis channel will be deleted in ${when}. Staff can run /ticket reopen until then.`,
+          content: `🔒 Ticket closed by ${who}.${by.reason ? ` Reason: ${by.reason}` : ''}\nThis channel will be deleted in ${when}. Staff can run /ticket reopen until then.${link}`,
           allowedMentions: { parse: [] },
           ...(nonce ? { nonce, enforceNonce: true } : {}),
         });
@@ -89,5 +97,13 @@ export async function announceClosed(
         throw error;
     }
   }
-  await askForFeedback(ctx, ticket, guildName);
+  const transcript = guild?.settings.transcriptDm
+    ? renderTranscript({
+        guildName,
+        ticket: { ...ticket, closedAt: ticket.closedAt ?? new Date(), closeReason: by.reason },
+        messages: await allTicketMessages(ctx.db, ticket.id),
+        includeNotes: false,
+      })
+    : undefined;
+  await askForFeedback(ctx, ticket, guildName, transcript);
 }

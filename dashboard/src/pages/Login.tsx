@@ -2,6 +2,8 @@
 export function LoginPage() {
   const params = new URLSearchParams(location.search);
   const message = params.get('message');
+  const next = params.get('next');
+  const href = next?.startsWith('/') ? `/auth/login?next=${encodeURIComponent(next)}` : '/auth/login';
   return (
     <main className="login">
       <div className="login-card">
@@ -12,7 +14,7 @@ export function LoginPage() {
             {message}
           </p>
         ) : null}
-        <a className="button discord" href="/auth/login">
+        <a className="button discord" href={href}>
           Log in with Discord
         </a>
       </div>

@@ -444,6 +444,21 @@ export function listTicketMessages(
     .limit(options.limit);
 }
 
+/** Every message of a ticket, oldest first, read in pages of 500 (for transcripts). */
+export async function allTicketMessages(db: Executor, ticketId: string): Promise<MessageView[]> {
+  const all: MessageView[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await listTicketMessages(db, ticketId, {
+      limit: 500,
+      ...(before ? { before } : {}),
+    });
+    all.push(...page);
+    if (page.length < 500) return all.reverse();
+    before = page.at(-1)?.id;
+  }
+}
+
 export function getMessagesByIds(db: Executor, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
   return db

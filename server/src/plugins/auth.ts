@@ -60,6 +60,15 @@ const callbackQuery = z.object({
   error: z.string().max(200).optional(),
 });
 
+/** A same-site path (`/g/…`), never `//host` or `/\\host`, which browsers read as another site. */
+const loginQuery = z.object({
+  next: z
+    .string()
+    .max(500)
+    .regex(/^\/(?![/\\])[\w\-./?=&%]*$/)
+    .optional(),
+});
+
 /**
  * Discord OAuth2 login (`identify guilds`) with the state checked, and the
  * session cookie: a random id of which only the hash is stored, HttpOnly and
@@ -183,7 +192,14 @@ export async function registerAuthRoutes(
     },
   );
 
+  // Where to land after logging in (a link to a ticket from Discord, say):
+  // a path on this site only, kept in a short-lived cookie across the OAuth trip.
+  const nextCookie = ctx.secure ? '__Host-tf_next' : 'tf_next';
   app.get('/auth/login', { config: authRateLimit(limits) }, async (request, reply) => {
+    const next = loginQuery.safeParse(request.query);
+    if (next.success && next.data.next) {
+      reply.setCookie(nextCookie, next.data.next, { ...cookieOptions(ctx), maxAge: 600 });
+    } else reply.clearCookie(nextCookie, cookieOptions(ctx));
     const url = await app.discordOAuth2.generateAuthorizationUri(request, reply);
     return reply.redirect(url);
   });
@@ -237,7 +253,9 @@ export async function registerAuthRoutes(
         ...cookieOptions(ctx),
         maxAge: Math.floor(SESSION_IDLE_MS / 1000),
       });
-      return reply.redirect('/');
+      const next = loginQuery.safeParse({ next: request.cookies[nextCookie] });
+      reply.clearCookie(nextCookie, cookieOptions(ctx));
+      return reply.redirect((next.success && next.data.next) || '/');
     },
   );
 

@@ -13,6 +13,7 @@ import { listTicketEvents } from '@ticketflow/db/repositories/events';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import {
   addNote,
+  allTicketMessages,
   deleteNote,
   editNote,
   findReplyByNonce,
@@ -43,6 +44,7 @@ import {
 } from '@ticketflow/shared/api';
 import { AppError, ConflictError, NotFoundError } from '@ticketflow/shared/errors';
 import { channelName, DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
+import { renderTranscript } from '@ticketflow/shared/transcript';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -51,7 +53,6 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type Access, seesCategory } from '../../access.ts';
 import { audit, requireSession, type ServerContext } from '../../context.ts';
-import { renderTranscript } from '../../transcript.ts';
 import { iso, toCard, toMessage, userRef } from '../../views.ts';
 
 class BadRequestError extends AppError {
@@ -533,18 +534,7 @@ export function registerTicketRoutes(
       const { access } = await viewer(request, guildId);
       const ticket = await visibleTicket(access, ticketId);
       const guild = await getGuild(ctx.db, guildId);
-      const messages = [];
-      let before: string | undefined;
-      for (;;) {
-        const page = await listTicketMessages(ctx.db, ticketId, {
-          limit: 500,
-          ...(before ? { before } : {}),
-        });
-        messages.push(...page);
-        if (page.length < 500) break;
-        before = page.at(-1)?.id;
-      }
-      messages.reverse();
+      const messages = await allTicketMessages(ctx.db, ticketId);
       await audit(ctx.db, request, {
         guildId,
         action: 'transcript.view',
