@@ -87,7 +87,9 @@ export async function login(
   /** The `next` path given to /auth/login, and so where the callback must send the browser. */
   next?: string,
 ): Promise<string> {
-  const start = await app.inject(next ? `/auth/login?next=${encodeURIComponent(next)}` : '/auth/login');
+  const start = await app.inject(
+    next ? `/auth/login?next=${encodeURIComponent(next)}` : '/auth/login',
+  );
   if (start.statusCode !== 302) throw new Error(`login start answered ${start.statusCode}`);
   const authorize = new URL(String(start.headers.location));
   const stateCookie = cookiesOf(start.headers['set-cookie']);

@@ -3,7 +3,9 @@ export function LoginPage() {
   const params = new URLSearchParams(location.search);
   const message = params.get('message');
   const next = params.get('next');
-  const href = next?.startsWith('/') ? `/auth/login?next=${encodeURIComponent(next)}` : '/auth/login';
+  const href = next?.startsWith('/')
+    ? `/auth/login?next=${encodeURIComponent(next)}`
+    : '/auth/login';
   return (
     <main className="login">
       <div className="login-card">
