@@ -1,13 +1,14 @@
 import { listCategories } from '@ticketflow/db/repositories/categories';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { panels, tickets } from '@ticketflow/db/schema';
-import { OverwriteType } from 'discord.js';
+import { OverwriteType, type TextChannel } from 'discord.js';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BotContext } from './context.ts';
 import { type OutboxAction, PermanentError } from './outbox-worker.ts';
 import { panelMessage } from './panels.ts';
 import { announceClosed } from './tickets/closing.ts';
+import { letIn, moveChannel } from './tickets/manage.ts';
 
 const snowflake = z.string().regex(/^\d{15,21}$/);
 const closePayload = z.object({
@@ -17,6 +18,13 @@ const closePayload = z.object({
 const reopenPayload = z.object({ actorId: snowflake.nullable() });
 const renamePayload = z.object({ channelId: snowflake, name: z.string().min(1).max(100) });
 const panelPayload = z.object({ panelId: z.uuid() });
+const assignPayload = z.object({ actorId: snowflake, assigneeId: snowflake.nullable() });
+const memberPayload = z.object({ actorId: snowflake, userId: snowflake });
+const movePayload = z.object({
+  actorId: snowflake,
+  fromCategoryId: z.uuid().nullable(),
+  toCategoryId: z.uuid(),
+});
 
 function parse<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
   const parsed = schema.safeParse(payload);
@@ -40,6 +48,29 @@ export function dashboardActions(ctx: BotContext): Record<string, OutboxAction> 
     if (!channel || !('edit' in channel))
       throw new PermanentError({ message: 'the channel no longer exists' });
     return channel;
+  };
+  /** The ticket's channel, for the actions that change who is in it. */
+  const ticketChannelOf = async (ticketId: string | null) => {
+    const ticket = await ticketOf(ticketId);
+    if (!ticket.channelId) throw new PermanentError({ message: 'the ticket has no channel' });
+    const channel = await channelOf(ticket.channelId);
+    if (!channel.isTextBased() || channel.isDMBased())
+      throw new PermanentError({ message: 'the ticket channel is not a text channel' });
+    return { ticket, channel };
+  };
+  /** A notice in the ticket channel, posted once even when the action runs again. */
+  const notice = async (
+    channel: { send: TextChannel['send'] },
+    itemId: number,
+    content: string,
+    ping: { users?: string[]; roles?: string[] } = {},
+  ) => {
+    await channel.send({
+      content,
+      allowedMentions: { users: ping.users ?? [], roles: ping.roles ?? [] },
+      nonce: `notice${itemId}`,
+      enforceNonce: true,
+    });
   };
   return {
     close: async (item) => {
@@ -69,6 +100,50 @@ export function dashboardActions(ctx: BotContext): Record<string, OutboxAction> 
           enforceNonce: true,
         });
       }
+    },
+    assign: async (item) => {
+      const { actorId, assigneeId } = parse(assignPayload, item.payload);
+      const { channel } = await ticketChannelOf(item.ticketId);
+      await notice(
+        channel,
+        item.id,
+        assigneeId
+          ? `📌 <@${actorId}> assigned this ticket to <@${assigneeId}>.`
+          : `<@${actorId}> unassigned this ticket.`,
+        { users: assigneeId && assigneeId !== actorId ? [assigneeId] : [] },
+      );
+    },
+    'add-member': async (item) => {
+      const { actorId, userId } = parse(memberPayload, item.payload);
+      const { channel } = await ticketChannelOf(item.ticketId);
+      await letIn(channel, userId, true);
+      await notice(channel, item.id, `➕ <@${actorId}> added <@${userId}> to this ticket.`, {
+        users: [userId],
+      });
+    },
+    'remove-member': async (item) => {
+      const { actorId, userId } = parse(memberPayload, item.payload);
+      const { channel } = await ticketChannelOf(item.ticketId);
+      await letIn(channel, userId, false);
+      await notice(channel, item.id, `➖ <@${actorId}> removed <@${userId}> from this ticket.`);
+    },
+    move: async (item) => {
+      const { actorId, fromCategoryId, toCategoryId } = parse(movePayload, item.payload);
+      const { ticket, channel } = await ticketChannelOf(item.ticketId);
+      const all = await listCategories(ctx.db, ticket.guildId);
+      const to = all.find((c) => c.id === toCategoryId);
+      if (!to) throw new PermanentError({ message: 'the category was deleted' });
+      await moveChannel(
+        channel,
+        all.find((c) => c.id === fromCategoryId),
+        to,
+      );
+      await notice(
+        channel,
+        item.id,
+        `➡️ <@${actorId}> moved this ticket to **${to.name}**.${to.staffRoleIds.length > 0 ? ` ${to.staffRoleIds.map((id) => `<@&${id}>`).join(' ')}` : ''}`,
+        { roles: to.staffRoleIds },
+      );
     },
     rename: async (item) => {
       const { channelId, name } = parse(renamePayload, item.payload);

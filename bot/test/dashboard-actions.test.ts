@@ -73,6 +73,59 @@ describe('dashboard actions delivered through the outbox', () => {
     );
   });
 
+  it('assigns with a notice, lets people in and out, and moves a ticket to another category', async () => {
+    const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, 'dash-who');
+    const [support, billing] = await Promise.all(
+      [
+        { name: 'Support', roles: [t.world.roles.support] },
+        { name: 'Billing', roles: [t.world.roles.billing] },
+      ].map((c) =>
+        createCategory(db.handle.db, {
+          guildId: t.world.guildId,
+          name: `${c.name} ${channel.id}`,
+          staffRoleIds: c.roles,
+          discordCategoryId: t.world.channels.ticketsCategory,
+        }),
+      ),
+    );
+    const queue = (kind: string, payload: Record<string, unknown>) =>
+      db.handle.db.transaction((tx) =>
+        enqueueOutbox(tx, { guildId: t.world.guildId, ticketId: ticket.id, kind, payload }),
+      );
+    const actorId = t.world.users.admin;
+    const overwrite = (id: string) =>
+      t.emulator.state.guild(t.world.guildId).channels.get(channel.id)?.overwrites.get(id);
+
+    await queue('assign', { actorId, assigneeId: t.world.users.support });
+    await eventually(() =>
+      channelMessages(channel.id).includes(
+        `📌 <@${actorId}> assigned this ticket to <@${t.world.users.support}>.`,
+      ),
+    );
+
+    await queue('add-member', { actorId, userId: t.world.users.member2 });
+    await eventually(() => (overwrite(t.world.users.member2)?.allow ?? 0n) !== 0n);
+    expect(() => t.emulator.control.readMessages(t.world.users.member2, channel.id)).not.toThrow();
+    await queue('remove-member', { actorId, userId: t.world.users.member2 });
+    await eventually(() => overwrite(t.world.users.member2) === undefined);
+    expect(() => t.emulator.control.readMessages(t.world.users.member2, channel.id)).toThrow();
+
+    await queue('move', {
+      actorId,
+      fromCategoryId: support?.id ?? null,
+      toCategoryId: billing?.id,
+    });
+    await eventually(() =>
+      channelMessages(channel.id).some((c) => /moved this ticket to \*\*Billing/.test(c)),
+    );
+    expect(overwrite(t.world.roles.billing)?.allow).not.toBe(0n);
+    expect(overwrite(t.world.roles.support)).toBeUndefined();
+    // Each notice once, although the worker may run an action again after a failure.
+    expect(
+      channelMessages(channel.id).filter((c) => c.includes('assigned this ticket')),
+    ).toHaveLength(1);
+  });
+
   it('posts a panel made on the dashboard and remembers its message', async () => {
     const category = await createCategory(db.handle.db, {
       guildId: t.world.guildId,

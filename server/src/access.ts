@@ -67,6 +67,11 @@ export class AccessService {
     }
   }
 
+  /** Whether the user is a member of the guild (through the same 60 s cache). */
+  async isMember(guildId: string, userId: string): Promise<boolean> {
+    return (await this.memberRoles(guildId, userId)) !== null;
+  }
+
   /** The user's access, or undefined when they have none (or the bot is not in the guild). */
   async resolve(userId: string, guildId: string): Promise<Access | undefined> {
     const facts = await getGuildAccessFacts(this.db, guildId);

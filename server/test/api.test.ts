@@ -183,6 +183,82 @@ describe('dashboard API', () => {
     expect(ok.json().assignee).toMatchObject({ id: t.world.users.support });
   });
 
+  it('queues the Discord side of assigning, transferring and letting people in or out', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const url = `${g()}/tickets/${ticket.id}`;
+    const queued = () =>
+      t.database.query<{ kind: string; payload: Record<string, unknown> }>(
+        'select kind, payload from outbox where ticket_id = $1 order by id',
+        [ticket.id],
+      );
+    const assigned = await send('PATCH', url, { version: 1, assigneeId: 'me' }, admin);
+    expect(assigned.statusCode).toBe(200);
+    const moved = await send(
+      'PATCH',
+      url,
+      { version: 2, categoryId: t.world.categories.billing },
+      admin,
+    );
+    expect(moved.json().categoryId).toBe(t.world.categories.billing);
+    const nowhere = await send(
+      'PATCH',
+      url,
+      { version: 3, categoryId: crypto.randomUUID() },
+      admin,
+    );
+    expect(nowhere.statusCode).toBe(400);
+
+    const stranger = t.emulator.control.createUser({ username: 'stranger' }).id;
+    const notMember = await send('POST', `${url}/members`, { userId: stranger }, admin);
+    expect(notMember.statusCode).toBe(400);
+    expect(notMember.json().message).toMatch(/not a member/);
+    const opener = await send('DELETE', `${url}/members/${t.world.users.member}`, undefined, admin);
+    expect(opener.statusCode).toBe(400);
+    expect(
+      (await send('POST', `${url}/members`, { userId: t.world.users.member2 }, admin)).statusCode,
+    ).toBe(204);
+    expect(
+      (await send('DELETE', `${url}/members/${t.world.users.member2}`, undefined, admin))
+        .statusCode,
+    ).toBe(204);
+
+    expect(await queued()).toEqual([
+      {
+        kind: 'assign',
+        payload: { actorId: t.world.users.admin, assigneeId: t.world.users.admin },
+      },
+      {
+        kind: 'move',
+        payload: {
+          actorId: t.world.users.admin,
+          fromCategoryId: t.world.categories.support,
+          toCategoryId: t.world.categories.billing,
+        },
+      },
+      {
+        kind: 'add-member',
+        payload: { actorId: t.world.users.admin, userId: t.world.users.member2 },
+      },
+      {
+        kind: 'remove-member',
+        payload: { actorId: t.world.users.admin, userId: t.world.users.member2 },
+      },
+    ]);
+    const kinds = (await get(`${url}/activity`, admin))
+      .json()
+      .activity.map((a: { kind: string }) => a.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'ticket.assigned',
+        'ticket.transferred',
+        'ticket.member_added',
+        'ticket.member_removed',
+      ]),
+    );
+    // Support staff lost the ticket with its category.
+    expect((await get(url, staff)).statusCode).toBe(404);
+  });
+
   it('renders a sanitised transcript, downloadable', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
     await upsertMessage(t.database.db, {

@@ -81,6 +81,7 @@ describe('bad input on every route', () => {
               .replace(':guildId', realIds ? t.world.guildId : encodeURIComponent(a))
               .replace(':ticketId', realIds ? ticketId : encodeURIComponent(b))
               .replace(':messageId', encodeURIComponent(b))
+              .replace(':userId', encodeURIComponent(a))
               .replace(':id', encodeURIComponent(a));
             const res = await t.app.inject({
               method: route.method as 'GET',

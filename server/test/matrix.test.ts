@@ -181,6 +181,25 @@ describe('authorisation matrix: every route × every kind of caller', () => {
       }),
     },
     {
+      route: 'POST /api/guilds/:guildId/tickets/:ticketId/members',
+      scope: 'ticket',
+      ok: 204,
+      make: async () => ({
+        method: 'POST',
+        url: await tk('/members'),
+        payload: { userId: t.world.users.member2 },
+      }),
+    },
+    {
+      route: 'DELETE /api/guilds/:guildId/tickets/:ticketId/members/:userId',
+      scope: 'ticket',
+      ok: 204,
+      make: async () => ({
+        method: 'DELETE',
+        url: await tk(`/members/${t.world.users.member2}`),
+      }),
+    },
+    {
       route: 'POST /api/guilds/:guildId/tickets/:ticketId/close',
       scope: 'ticket',
       ok: 200,

@@ -254,9 +254,14 @@ export const ticketPatch = z
     topic: z.string().trim().max(100).nullable().optional(),
     /** A new channel name; Discord's rules apply (lower case, dashes). */
     name: z.string().trim().min(1).max(100).optional(),
+    /** Transfer to another category: its Discord category and its staff. */
+    categoryId: uuidId.optional(),
   })
   .refine((b) => Object.keys(b).length > 1, { message: 'nothing to change' });
 export type TicketPatch = z.infer<typeof ticketPatch>;
+
+/** Someone to let into a ticket's channel (or take out of it). */
+export const memberBody = z.object({ userId: snowflakeId });
 
 export const closeBody = z.object({ reason: z.string().trim().max(500).optional() });
 

@@ -35,7 +35,6 @@ export async function ticketHere(ctx: BotContext, interaction: Acting): Promise<
   return ticket;
 }
 
-/** Staff of the ticket's category, or an admin; anyone else is refused with a reason. */
 /** Whether these member facts make someone staff of the ticket's category (or an admin). */
 async function isStaffOfTicket(
   ctx: BotContext,
@@ -214,6 +213,24 @@ export async function unclaim(ctx: BotContext, interaction: ChatInputCommandInte
   });
 }
 
+/** Gives someone the ticket channel (or thread), or takes it away again. */
+export async function letIn(channel: GuildTextBasedChannel, userId: string, add: boolean) {
+  if (channel.isThread()) {
+    if (add) await channel.members.add(userId);
+    else await channel.members.remove(userId);
+  } else if (!('permissionOverwrites' in channel)) {
+    throw new UserError('This ticket has no channel whose access can change.');
+  } else if (add) {
+    await channel.permissionOverwrites.edit(
+      userId,
+      Object.fromEntries(PARTICIPANT_FLAGS.map((flag) => [flag, true])),
+      MEMBER,
+    );
+  } else {
+    await channel.permissionOverwrites.delete(userId);
+  }
+}
+
 /** Lets someone else into the ticket, or takes them out again. */
 export async function setParticipant(
   ctx: BotContext,
@@ -226,24 +243,16 @@ export async function setParticipant(
   if (user.bot) throw new UserError('Bots cannot be added to tickets.');
   if (!add && user.id === ticket.openerId)
     throw new UserError('The person who opened the ticket cannot be removed.');
-  const channel = ticketChannel(interaction);
-  if (channel.isThread()) {
-    if (add) await channel.members.add(user.id);
-    else await channel.members.remove(user.id);
-  } else if (add) {
-    await channel.permissionOverwrites.edit(
-      user.id,
-      Object.fromEntries(PARTICIPANT_FLAGS.map((flag) => [flag, true])),
-      MEMBER,
-    );
-  } else {
-    await channel.permissionOverwrites.delete(user.id);
-  }
+  await letIn(ticketChannel(interaction), user.id, add);
   await updateTicket(
     ctx.db,
     ticket.id,
     {},
-    { actorId: interaction.user.id, kind: add ? 'ticket.member_added' : 'ticket.member_removed' },
+    {
+      actorId: interaction.user.id,
+      kind: add ? 'ticket.member_added' : 'ticket.member_removed',
+      data: { userId: user.id },
+    },
   );
   await interaction.reply({
     content: add
@@ -304,6 +313,33 @@ export async function note(ctx: BotContext, interaction: ChatInputCommandInterac
   });
 }
 
+type Category = Awaited<ReturnType<typeof listCategories>>[number];
+
+/**
+ * Moves a ticket channel under another category's Discord category and hands
+ * it from the old category's staff roles to the new one's. Safe to repeat.
+ */
+export async function moveChannel(
+  channel: GuildTextBasedChannel,
+  from: Pick<Category, 'staffRoleIds'> | undefined,
+  to: Pick<Category, 'staffRoleIds' | 'discordCategoryId'>,
+) {
+  if (channel.isThread() || !('permissionOverwrites' in channel)) return;
+  const oldStaff = new Set(
+    (from?.staffRoleIds ?? []).filter((id) => !to.staffRoleIds.includes(id)),
+  );
+  const kept = channel.permissionOverwrites.cache
+    .filter((o) => !oldStaff.has(o.id))
+    .map((o) => ({ id: o.id, type: o.type, allow: o.allow.bitfield, deny: o.deny.bitfield }));
+  const added = to.staffRoleIds
+    .filter((id) => !kept.some((o) => o.id === id))
+    .map((id) => ({ id, type: OverwriteType.Role, allow: PARTICIPANT, deny: [] as bigint[] }));
+  await channel.edit({
+    ...(to.discordCategoryId ? { parent: to.discordCategoryId, lockPermissions: false } : {}),
+    permissionOverwrites: [...kept, ...added],
+  });
+}
+
 /**
  * `/ticket transfer category`: moves the ticket to another category — its
  * Discord category and its staff: the old category's staff roles lose the
@@ -325,22 +361,7 @@ export async function transfer(
   if (target.id === ticket.categoryId)
     throw new UserError(`This ticket is already in ${target.name}.`);
   const current = ticket.categoryId ? all.find((c) => c.id === ticket.categoryId) : undefined;
-  const channel = ticketChannel(interaction);
-  if (!channel.isThread()) {
-    const oldStaff = new Set(current?.staffRoleIds ?? []);
-    const kept = channel.permissionOverwrites.cache
-      .filter((o) => !oldStaff.has(o.id))
-      .map((o) => ({ id: o.id, type: o.type, allow: o.allow.bitfield, deny: o.deny.bitfield }));
-    const added = target.staffRoleIds
-      .filter((id) => !kept.some((o) => o.id === id))
-      .map((id) => ({ id, type: OverwriteType.Role, allow: PARTICIPANT, deny: [] as bigint[] }));
-    await channel.edit({
-      ...(target.discordCategoryId
-        ? { parent: target.discordCategoryId, lockPermissions: false }
-        : {}),
-      permissionOverwrites: [...kept, ...added],
-    });
-  }
+  await moveChannel(ticketChannel(interaction), current, target);
   await updateTicket(
     ctx.db,
     ticket.id,

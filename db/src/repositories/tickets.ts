@@ -224,7 +224,13 @@ export async function updateTicket(
   db: Executor,
   ticketId: string,
   change: TicketChange,
-  options: { actorId?: string | null; kind?: string; expectedVersion?: number } = {},
+  options: {
+    actorId?: string | null;
+    kind?: string;
+    expectedVersion?: number;
+    /** Recorded with the event beside the change (e.g. who was added). */
+    data?: Record<string, unknown>;
+  } = {},
 ) {
   return db.transaction(async (tx) => {
     const [ticket] = await tx
@@ -245,7 +251,7 @@ export async function updateTicket(
       ticketId,
       kind: options.kind ?? 'ticket.updated',
       actorId: options.actorId ?? null,
-      data: { ...change },
+      data: { ...change, ...options.data },
     });
     return { conflict: false as const, ticket, seq };
   });

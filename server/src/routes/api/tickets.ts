@@ -4,6 +4,7 @@ import {
   getTicketDetail,
   listColumnCards,
 } from '@ticketflow/db/repositories/board';
+import { listCategories } from '@ticketflow/db/repositories/categories';
 import {
   closeAndScheduleDeletion,
   reopenAndKeepChannel,
@@ -32,12 +33,14 @@ import {
   card,
   closeBody,
   guildParams,
+  memberBody,
   messageParams,
   messageSchema,
   messagesQuery,
   messagesResponse,
   noteBody,
   replyBody,
+  snowflakeId,
   ticketDetail,
   ticketParams,
   ticketPatch,
@@ -377,6 +380,18 @@ export function registerTicketRoutes(
         }
         change.assigneeId = assignee;
       }
+      const assigned =
+        change.assigneeId !== undefined && change.assigneeId !== ticket.assigneeId
+          ? { assigneeId: change.assigneeId }
+          : undefined;
+      let transfer: { fromCategoryId: string | null; toCategoryId: string } | undefined;
+      if (body.categoryId !== undefined && body.categoryId !== ticket.categoryId) {
+        const categories = await listCategories(ctx.db, guildId);
+        if (!categories.some((c) => c.id === body.categoryId))
+          throw new BadRequestError('No such category in this server');
+        change.categoryId = body.categoryId;
+        transfer = { fromCategoryId: ticket.categoryId, toCategoryId: body.categoryId };
+      }
       if (body.priority) change.priority = body.priority;
       if (body.labels) change.labels = [...new Set(body.labels)];
       if (body.topic !== undefined) change.topic = body.topic;
@@ -407,11 +422,36 @@ export function registerTicketRoutes(
       await ctx.db.transaction(async (tx) => {
         const done = await updateTicket(tx, ticketId, change, {
           actorId: session.user.id,
-          kind: body.move ? 'ticket.moved' : name ? 'ticket.renamed' : 'ticket.updated',
+          kind: body.move
+            ? 'ticket.moved'
+            : transfer
+              ? 'ticket.transferred'
+              : name
+                ? 'ticket.renamed'
+                : assigned
+                  ? 'ticket.assigned'
+                  : 'ticket.updated',
           expectedVersion: body.version,
         });
         if (done.conflict)
           throw new ConflictError('Someone changed this ticket meanwhile; it has been reloaded');
+        const actorId = session.user.id;
+        if (ticket.channelId && assigned) {
+          await enqueueOutbox(tx, {
+            guildId,
+            ticketId,
+            kind: 'assign',
+            payload: { actorId, ...assigned },
+          });
+        }
+        if (ticket.channelId && transfer) {
+          await enqueueOutbox(tx, {
+            guildId,
+            ticketId,
+            kind: 'move',
+            payload: { actorId, ...transfer },
+          });
+        }
         if (name) {
           await enqueueOutbox(tx, {
             guildId,
@@ -446,6 +486,59 @@ export function registerTicketRoutes(
         }
       });
       return cardOf(ticketId);
+    },
+  );
+
+  /** Lets someone into the ticket's channel, or out of it; Discord's side goes through the outbox. */
+  const setMember = async (
+    request: FastifyRequest,
+    ticketId: string,
+    userId: string,
+    add: boolean,
+  ) => {
+    const { guildId } = request.params as { guildId: string };
+    const { access, session } = await viewer(request, guildId);
+    const ticket = await visibleTicket(access, ticketId);
+    if (!ticket.channelId) throw new ConflictError('This ticket has no channel');
+    if (!add && userId === ticket.openerId)
+      throw new BadRequestError('The person who opened the ticket cannot be removed');
+    if (add && !(await ctx.access.isMember(guildId, userId)))
+      throw new BadRequestError('That person is not a member of this server');
+    await ctx.db.transaction(async (tx) => {
+      await updateTicket(
+        tx,
+        ticketId,
+        {},
+        {
+          actorId: session.user.id,
+          kind: add ? 'ticket.member_added' : 'ticket.member_removed',
+          data: { userId },
+        },
+      );
+      await enqueueOutbox(tx, {
+        guildId,
+        ticketId,
+        kind: add ? 'add-member' : 'remove-member',
+        payload: { actorId: session.user.id, userId },
+      });
+    });
+  };
+
+  app.post(
+    '/api/guilds/:guildId/tickets/:ticketId/members',
+    { schema: { params: ticketParams, body: memberBody } },
+    async (request, reply) => {
+      await setMember(request, request.params.ticketId, request.body.userId, true);
+      return reply.status(204).send();
+    },
+  );
+
+  app.delete(
+    '/api/guilds/:guildId/tickets/:ticketId/members/:userId',
+    { schema: { params: ticketParams.extend({ userId: snowflakeId }) } },
+    async (request, reply) => {
+      await setMember(request, request.params.ticketId, request.params.userId, false);
+      return reply.status(204).send();
     },
   );
 
