@@ -3,6 +3,7 @@
 // numbers on shared 2-core machines move from run to run.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { memoryBench } from '@ticketflow/bot/bench/memory';
 import { testDatabaseKind } from '@ticketflow/db/testing';
 import { boardBench } from '@ticketflow/server/bench/board';
 import { latencyBench } from '@ticketflow/server/bench/latency';
@@ -19,6 +20,7 @@ const section = async (name: string, run: () => Promise<string[]>) => {
 const storage = await section('storage path', storageBench);
 const mirroring = await section('mirroring', () => mirroringBench());
 const backfill = await section('backfill', () => backfillBench());
+const memory = await section('bot memory', () => memoryBench());
 // The server's figures need a Postgres server (the raw pipeline LISTENs on it).
 const serverRows =
   testDatabaseKind === 'postgres'
@@ -57,6 +59,19 @@ the same 2 cores as Postgres. Mirroring target: ≥ 0.7 of the raw loop.
 |---|---|---|---|
 ${[...mirroring, ...backfill].join('\n')}
 
+## Bot: memory with many guilds
+
+RSS and live heap of one process once every GUILD_CREATE has arrived and
+garbage is collected: the TicketFlow bot (its cache limits, workers and a
+database pool), beside a discord.js client with default caches and the
+member intent, and beside a process that has loaded the bot's modules but not
+connected (Node 24 running TypeScript, discord.js, Drizzle, pg). The emulator
+runs in the benchmark process; each client in its own child.
+
+| what | RSS | heap used | target |
+|---|---|---|---|
+${memory.join('\n')}
+
 ## Server: live sync, replies, board
 
 Latency: the emulator and the real bot in one child process, the server in
@@ -72,8 +87,8 @@ process, beside a bare Fastify route doing \`SELECT 1\` through the same pool.
 |---|---|---|---|---|
 ${serverRows.join('\n')}
 
-Not measured yet: the bot's memory with 1,000 guilds (issue #5), the dashboard's
-bundle and first render (issue #7), export memory (issue #8).
+Not measured yet: the dashboard's bundle and first render (issue #7), export
+memory (issue #8).
 `;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), doc);
 console.log('wrote BENCHMARKS.md');

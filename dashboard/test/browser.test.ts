@@ -138,13 +138,19 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
 
   it('renders markup in a message as text, in the ticket view and the transcript', async () => {
     const channel = tickets.support.channelId ?? '';
-    const hostile = '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> **bold**';
+    const hostile =
+      '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> **bold** [link](javascript:window.pwned=3) ||secret||';
     t.emulator.control.sendMessage(t.world.users.member, channel, hostile);
     const view = page.getByRole('dialog');
     await expect
       .poll(() => view.locator('.messages').textContent(), { timeout: 10_000 })
       .toContain('<script>window.pwned=2</script>');
     expect(await view.locator('.messages img[src="x"]').count()).toBe(0);
+    // Discord's markdown is drawn (bold, a spoiler to click), a javascript: link is not a link.
+    expect(await view.locator('.messages strong', { hasText: 'bold' }).count()).toBe(1);
+    expect(await view.locator('.messages a[href^="javascript"]').count()).toBe(0);
+    await view.getByRole('button', { name: 'Spoiler, press to show' }).last().click();
+    expect(await view.locator('.messages .spoiler.shown').textContent()).toBe('secret');
     expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
 
     const transcript = await browser.newPage();

@@ -8,13 +8,23 @@ import type {
   TicketDetail,
 } from '@ticketflow/shared/api';
 import { priorities } from '@ticketflow/shared/api';
-import { useEffect, useRef, useState } from 'react';
+import type { MentionNames } from '@ticketflow/shared/markdown';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, ErrorState, Loading } from '../components.tsx';
 import { placeCard, placeMessage } from '../live.ts';
+import { Markdown } from '../markdown.tsx';
 import { markSeen } from '../unread.ts';
 
-function MessageView({ message, onRetry }: { message: Message; onRetry: () => void }) {
+function MessageView({
+  message,
+  names,
+  onRetry,
+}: {
+  message: Message;
+  names: MentionNames;
+  onRetry: () => void;
+}) {
   const kind = message.internal ? 'note' : message.source === 'dashboard' ? 'reply' : 'discord';
   return (
     <li className={`message ${kind}`} data-message={message.id}>
@@ -31,8 +41,10 @@ function MessageView({ message, onRetry }: { message: Message; onRetry: () => vo
         {message.deletedAt ? (
           <p className="muted">This message was deleted in Discord.</p>
         ) : (
-          // Text only: React escapes it, so nothing in a message is ever markup.
-          <p className="content">{message.content}</p>
+          // Parsed to a tree and drawn as React elements: nothing in a message is ever markup.
+          <div className="content">
+            <Markdown text={message.content} names={names} />
+          </div>
         )}
         {message.attachments.map((a) =>
           a.contentType?.startsWith('image/') ? (
@@ -52,7 +64,19 @@ function MessageView({ message, onRetry }: { message: Message; onRetry: () => vo
         {message.embeds.map((e) => (
           <div key={`${e.title ?? ''}|${e.url ?? ''}|${e.description ?? ''}`} className="embed">
             {e.title ? <strong>{e.title}</strong> : null}
-            {e.description ? <p>{e.description}</p> : null}
+            {e.description ? (
+              <div>
+                <Markdown text={e.description} names={names} />
+              </div>
+            ) : null}
+            {e.fields?.map((f) => (
+              <div key={f.name} className="embed-field">
+                <strong>{f.name}</strong>
+                <div>
+                  <Markdown text={f.value} names={names} />
+                </div>
+              </div>
+            ))}
           </div>
         ))}
         {message.delivery === 'pending' ? (
@@ -321,6 +345,13 @@ export function TicketView({
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
+  // Mentions of people in this conversation read as their names.
+  const names = useMemo((): MentionNames => {
+    const people = new Map<string, string>();
+    for (const m of messages.data?.messages ?? [])
+      if (m.author) people.set(m.author.id, displayName(m.author));
+    return { user: (id) => people.get(id) };
+  }, [messages.data]);
   const retry = async (message: Message) => {
     const again = await api<Message>(`${base}/messages/${message.id}/retry`, { method: 'POST' });
     placeMessage(client, again, 'retried');
@@ -355,7 +386,12 @@ export function TicketView({
               ) : (
                 <ol ref={list} className="messages" aria-label="Messages">
                   {[...messages.data.messages].reverse().map((m) => (
-                    <MessageView key={m.id} message={m} onRetry={() => void retry(m)} />
+                    <MessageView
+                      key={m.id}
+                      message={m}
+                      names={names}
+                      onRetry={() => void retry(m)}
+                    />
                   ))}
                   {messages.data.messages.length === 0 ? (
                     <li className="muted">No messages yet.</li>
