@@ -6,6 +6,9 @@ import { Avatar, ErrorState, Loading } from './components.tsx';
 import { BoardPage } from './pages/Board.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { ServersPage } from './pages/Servers.tsx';
+import { SettingsPage } from './pages/Settings.tsx';
+import { StatsPage } from './pages/Stats.tsx';
+import { Shortcuts } from './shortcuts.tsx';
 
 export function useMe() {
   return useQuery({ queryKey: ['me'], queryFn: () => api<MeResponse>('/api/me') });
@@ -56,8 +59,15 @@ export function App() {
         ) : (
           <div className="shell">
             <TopBar me={me.data} />
+            <Shortcuts />
             <Switch>
               <Route path="/" component={ServersPage} />
+              <Route path="/g/:guildId/settings">
+                {(params) => <SettingsPage guildId={params.guildId} />}
+              </Route>
+              <Route path="/g/:guildId/stats">
+                {(params) => <StatsPage guildId={params.guildId} />}
+              </Route>
               <Route path="/g/:guildId" nest>
                 {(params) => <BoardPage guildId={params.guildId} />}
               </Route>

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bot } from '@ticketflow/bot/bot';
 import { startTestBot } from '@ticketflow/bot/test/support';
+import { saveTag } from '@ticketflow/db/repositories/tags';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
@@ -47,6 +48,11 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await t.database.query("update tickets set topic = 'Bot ignores my commands' where id = $1", [
       tickets.second.id,
     ]);
+    await saveTag(t.database.db, {
+      guildId: t.world.guildId,
+      name: 'greeting',
+      content: 'Hi! Thanks for waiting, we are on it.',
+    });
     browser = await launchBrowser();
     page = await browser.newPage();
   });
@@ -63,6 +69,11 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await p.getByRole('link', { name: 'Log in with Discord' }).click();
     await p.waitForURL(`${t.url}/`);
   }
+  const eventuallyRow = (sql: string) =>
+    eventually(async () => {
+      const rows = await t.database.query<Record<string, unknown>>(sql);
+      return rows.length > 0 ? rows : null;
+    });
   const card = (p: Page, ticketId: string) => p.locator(`[data-ticket="${ticketId}"]`);
   const column = (p: Page, name: string) => p.locator(`[data-column="${name}"]`);
 
@@ -136,6 +147,22 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     expect(await page.locator('.delivery.failed').count()).toBe(0);
   });
 
+  it('inserts a saved reply when staff type / in the reply box, and sends it', async () => {
+    const composer = page.getByLabel('Reply to the ticket');
+    await composer.fill('/gre');
+    const option = page.getByRole('option', { name: /greeting/ });
+    await expect.poll(() => option.count()).toBe(1);
+    await composer.press('Enter');
+    expect(await composer.inputValue()).toBe('Hi! Thanks for waiting, we are on it.');
+    await composer.press('Enter');
+    const channel = tickets.support.channelId ?? '';
+    await eventually(() =>
+      t.emulator.control
+        .channelMessages(channel)
+        .some((m) => m.content.includes('Thanks for waiting, we are on it.')),
+    );
+  });
+
   it('renders markup in a message as text, in the ticket view and the transcript', async () => {
     const channel = tickets.support.channelId ?? '';
     const hostile =
@@ -196,6 +223,70 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       const overwrite = t.emulator.state.channel(channel).overwrites.get(t.world.users.member);
       return overwrite && (overwrite.deny & SEND_MESSAGES) !== 0n;
     });
+  });
+
+  it('lets an admin create a category with a question and post a panel; staff get no settings', async () => {
+    const adminBrowser = await launchBrowser();
+    try {
+      const p = await adminBrowser.newPage();
+      await p.setViewportSize({ width: 1280, height: 900 });
+      await logIn(p, t.world.users.admin);
+      await p.goto(`${t.url}/g/${t.world.guildId}/settings`);
+      await p.getByRole('button', { name: 'New category' }).click();
+      const form = p.locator('.category-form');
+      await form.getByLabel('Name', { exact: true }).fill('Partnerships');
+      await form
+        .getByRole('group', { name: /Staff roles/ })
+        .getByLabel('Support')
+        .check();
+      await form.getByRole('button', { name: 'Add a question' }).click();
+      await form.getByLabel('Question 1', { exact: true }).fill('Your server link?');
+      await form.getByRole('button', { name: 'Create category' }).click();
+      await expect.poll(() => p.getByText(/Partnerships/).count()).toBeGreaterThan(0);
+      const [row] = await eventuallyRow(
+        "select id, staff_role_ids, questions from categories where name = 'Partnerships'",
+      );
+      expect(row?.staff_role_ids).toEqual([t.world.roles.support]);
+      expect(row?.questions).toMatchObject([{ label: 'Your server link?', required: true }]);
+
+      const panelForm = p.locator('.panel-form');
+      await panelForm.getByLabel('Channel').selectOption({ label: '#open-a-ticket' });
+      await panelForm.getByLabel('Title').fill('Partner with us');
+      await panelForm.getByLabel('Partnerships').check();
+      expect(await p.locator('.panel-preview').textContent()).toContain('Partnerships');
+      await p.screenshot({ path: join(docs, 'dashboard-settings.png'), fullPage: true });
+      await panelForm.getByRole('button', { name: 'Post the panel in Discord' }).click();
+      await eventually(() =>
+        t.emulator.control
+          .channelMessages(t.world.channels.panel)
+          .some(
+            (m) =>
+              m.embeds[0]?.title === 'Partner with us' &&
+              JSON.stringify(m.components).includes(`tf:open:${row?.id}`),
+          ),
+      );
+
+      await p.getByRole('link', { name: 'Stats' }).click();
+      await expect.poll(() => p.textContent('main')).toContain('Median first response');
+      await p.screenshot({ path: join(docs, 'dashboard-stats.png') });
+    } finally {
+      await adminBrowser.dispose();
+    }
+
+    // Staff: no Settings link, and the page refuses them.
+    await page.goto(`${t.url}/g/${t.world.guildId}`);
+    await expect.poll(() => page.getByRole('link', { name: 'Stats' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Settings' }).count()).toBe(0);
+    await page.goto(`${t.url}/g/${t.world.guildId}/settings`);
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain('Only server admins can change settings.');
+    // And "?" lists the keyboard shortcuts.
+    await page.keyboard.press('?');
+    await expect
+      .poll(() => page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible())
+      .toBe(true);
+    await page.keyboard.press('Escape');
   });
 
   it('gives a member without a staff role no board', async () => {

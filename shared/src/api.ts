@@ -73,6 +73,7 @@ export const questionSchema = z.object({
   placeholder: z.string().max(100).optional(),
   maxLength: z.number().int().min(1).max(4000).optional(),
 });
+export type Question = z.infer<typeof questionSchema>;
 
 export const categorySchema = z.object({
   id: z.string(),
@@ -274,6 +275,7 @@ export const activityEntry = z.object({
   at: isoDate,
 });
 export const activityResponse = z.object({ activity: z.array(activityEntry) });
+export type Activity = z.infer<typeof activityResponse>;
 
 // ---- Events (resume) ------------------------------------------------------------
 
@@ -380,6 +382,7 @@ export const tagSchema = z.object({
   content: z.string(),
   updatedAt: isoDate,
 });
+export type Tag = z.infer<typeof tagSchema>;
 export const tagCreate = z.object({
   name: z
     .string()
@@ -402,6 +405,7 @@ export const panelSchema = z.object({
   style: z.enum(['buttons', 'select']),
   categoryIds: z.array(z.string()),
 });
+export type Panel = z.infer<typeof panelSchema>;
 export const panelCreate = z.object({
   channelId: snowflakeId,
   title: z.string().trim().min(1).max(256),
@@ -423,6 +427,8 @@ export const discordInfoResponse = z.object({
   ),
 });
 
+export type DiscordInfo = z.infer<typeof discordInfoResponse>;
+
 // ---- Stats ----------------------------------------------------------------------
 
 export const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(365).default(30) });
@@ -440,6 +446,7 @@ export const statsResponse = z.object({
     distribution: z.array(z.number()).length(5),
   }),
 });
+export type Stats = z.infer<typeof statsResponse>;
 
 // ---- Socket.IO --------------------------------------------------------------------
 

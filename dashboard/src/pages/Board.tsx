@@ -18,11 +18,12 @@ import { CSS } from '@dnd-kit/utilities';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { BoardResponse, Card, GuildDetail, LiveEvent } from '@ticketflow/shared/api';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, Route, useLocation, useSearch } from 'wouter';
+import { Route, useLocation, useSearch } from 'wouter';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, Empty, ErrorState, Loading } from '../components.tsx';
 import { followGuild, placeCard, withCard } from '../live.ts';
 import { isUnread, seenEvent } from '../unread.ts';
+import { GuildNav } from './GuildNav.tsx';
 import { TicketView } from './Ticket.tsx';
 
 type Column = BoardResponse['columns'][number];
@@ -296,11 +297,7 @@ export function BoardPage({ guildId }: { guildId: string }) {
   const open = (id: string) => navigate(`/t/${id}`);
   return (
     <main className="board-page">
-      <div className="toolbar">
-        <Link href="~/" className="crumb">
-          Servers
-        </Link>
-        <h1>{g.guild.name}</h1>
+      <GuildNav guild={g} current="board">
         <label className="search">
           <span className="sr-only">Search tickets</span>
           <input
@@ -347,7 +344,7 @@ export function BoardPage({ guildId }: { guildId: string }) {
             ]}
           />
         ) : null}
-      </div>
+      </GuildNav>
       {!connected ? (
         <div className="banner" role="status">
           Connection lost; reconnecting. Changes will catch up when it is back.

@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
+  Activity,
   Card,
   GuildDetail,
   Message,
   MessagesResponse,
   Priority,
+  Tag,
   TicketDetail,
 } from '@ticketflow/shared/api';
 import { priorities } from '@ticketflow/shared/api';
@@ -116,6 +118,21 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
     },
     onError: (e) => setError(e.message),
   });
+  // Saved replies: typing "/" at the start offers them; choosing one puts its text in the box.
+  const tags = useQuery({
+    queryKey: ['tags', guildId],
+    queryFn: () => api<Tag[]>(`${guildPath(guildId)}/tags`),
+    staleTime: 60_000,
+  });
+  const [picked, setPicked] = useState(0);
+  const slash = /^\/([\w-]*)$/.exec(text);
+  const offered = slash
+    ? (tags.data ?? []).filter((t) => t.name.startsWith(slash[1] ?? '')).slice(0, 8)
+    : [];
+  const chooseTag = (tag: Tag | undefined) => {
+    if (tag) setText(tag.content);
+    setPicked(0);
+  };
   const closed = ticket.status !== 'open';
   const submit = () => {
     const content = text.trim();
@@ -163,20 +180,118 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
               : 'Only staff see notes'
         }
         maxLength={mode === 'reply' ? 2000 : 4000}
-        onChange={(e) => setText(e.target.value)}
+        role="combobox"
+        aria-expanded={offered.length > 0}
+        aria-controls="tag-options"
+        aria-autocomplete="list"
+        aria-activedescendant={offered.length > 0 ? `tag-${offered[picked]?.id}` : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          setPicked(0);
+        }}
         onKeyDown={(e) => {
+          if (offered.length > 0) {
+            if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+              e.preventDefault();
+              const step = e.key === 'ArrowDown' ? 1 : offered.length - 1;
+              setPicked((picked + step) % offered.length);
+              return;
+            }
+            if (e.key === 'Enter' || e.key === 'Tab') {
+              e.preventDefault();
+              chooseTag(offered[picked]);
+              return;
+            }
+          }
           if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             submit();
           }
         }}
       />
+      {offered.length > 0 ? (
+        <div id="tag-options" className="tag-options" role="listbox" aria-label="Saved replies">
+          {offered.map((t, i) => (
+            <div
+              key={t.id}
+              id={`tag-${t.id}`}
+              role="option"
+              tabIndex={-1}
+              aria-selected={i === picked}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                chooseTag(t);
+              }}
+            >
+              <code>/{t.name}</code> <span className="muted">{t.content.slice(0, 80)}</span>
+            </div>
+          ))}
+        </div>
+      ) : null}
       {error ? (
         <p className="form-error" role="alert">
           {error}
         </p>
       ) : null}
     </form>
+  );
+}
+
+const activityText: Record<string, string> = {
+  'ticket.created': 'opened the ticket',
+  'ticket.claimed': 'claimed it',
+  'ticket.unclaimed': 'unclaimed it',
+  'ticket.assigned': 'changed the assignee',
+  'ticket.moved': 'moved the card',
+  'ticket.renamed': 'renamed it',
+  'ticket.transferred': 'moved it to another category',
+  'ticket.priority_changed': 'changed the priority',
+  'ticket.member_added': 'let someone in',
+  'ticket.member_removed': 'took someone out',
+  'ticket.closed': 'closed it',
+  'ticket.reopened': 'reopened it',
+  'ticket.updated': 'changed its details',
+};
+
+/** What happened to the ticket and who did it (messages are in the conversation). */
+function ActivityLog({
+  guildId,
+  ticketId,
+  version,
+}: {
+  guildId: string;
+  ticketId: string;
+  version: number;
+}) {
+  const [open, setOpen] = useState(false);
+  const activity = useQuery({
+    queryKey: ['activity', ticketId, version],
+    queryFn: () => api<Activity>(`${guildPath(guildId)}/tickets/${ticketId}/activity`),
+    enabled: open,
+  });
+  const entries = (activity.data?.activity ?? []).filter((a) => !a.kind.startsWith('message.'));
+  return (
+    <details className="activity" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Activity</summary>
+      {activity.isPending && open ? (
+        <Loading label="Loading activity" />
+      ) : activity.error ? (
+        <ErrorState error={activity.error} retry={() => activity.refetch()} />
+      ) : (
+        <ol>
+          {entries.map((a) => (
+            <li key={a.seq}>
+              <strong>{a.actor ? displayName(a.actor) : 'TicketFlow'}</strong>{' '}
+              {activityText[a.kind] ?? a.kind.replace(/^\w+\./, '').replace(/_/g, ' ')}{' '}
+              <time dateTime={a.at} className="muted">
+                {timeAgo(a.at)}
+              </time>
+            </li>
+          ))}
+          {entries.length === 0 ? <li className="muted">Nothing yet.</li> : null}
+        </ol>
+      )}
+    </details>
   );
 }
 
@@ -208,8 +323,25 @@ function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail
       <dl>
         <dt>Status</dt>
         <dd className={`status ${ticket.status}`}>{ticket.status}</dd>
-        <dt>Category</dt>
-        <dd>{ticket.category?.name ?? 'None'}</dd>
+        <dt>
+          <label htmlFor="category">Category</label>
+        </dt>
+        <dd>
+          <select
+            id="category"
+            value={ticket.category?.id ?? ''}
+            onChange={(e) => {
+              if (e.target.value) patch({ categoryId: e.target.value });
+            }}
+          >
+            {ticket.category ? null : <option value="">None</option>}
+            {guild.categories.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.emoji} {c.name}
+              </option>
+            ))}
+          </select>
+        </dd>
         <dt>Opener</dt>
         <dd className="person">
           <Avatar user={ticket.opener} size={18} /> {displayName(ticket.opener)}
@@ -223,6 +355,46 @@ function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail
           ) : (
             'Nobody'
           )}
+          {ticket.assignee ? (
+            <button
+              type="button"
+              className="ghost small"
+              onClick={() => patch({ assigneeId: null })}
+            >
+              Unassign
+            </button>
+          ) : null}
+        </dd>
+        <dt>
+          <label htmlFor="new-label">Labels</label>
+        </dt>
+        <dd className="labels">
+          {ticket.labels.map((l) => (
+            <span key={l} className="label-chip">
+              {l}
+              <button
+                type="button"
+                className="ghost"
+                aria-label={`Remove label ${l}`}
+                onClick={() => patch({ labels: ticket.labels.filter((x) => x !== l) })}
+              >
+                ×
+              </button>
+            </span>
+          ))}
+          <input
+            id="new-label"
+            placeholder="Add a label"
+            maxLength={30}
+            onKeyDown={(e) => {
+              const value = e.currentTarget.value.trim();
+              if (e.key === 'Enter' && value) {
+                e.preventDefault();
+                patch({ labels: [...ticket.labels, value] });
+                e.currentTarget.value = '';
+              }
+            }}
+          />
         </dd>
         <dt>
           <label htmlFor="priority">Priority</label>
@@ -307,6 +479,7 @@ function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail
           {error}
         </p>
       ) : null}
+      <ActivityLog guildId={guild.guild.id} ticketId={ticket.id} version={ticket.version} />
     </aside>
   );
 }
