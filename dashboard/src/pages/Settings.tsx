@@ -55,6 +55,13 @@ function useSave<T>(guildId: string, keys: string[][], onDone?: (result: T) => v
   return { save: mutation.mutate, pending: mutation.isPending, status };
 }
 
+/** The guild's categories, shared by the categories and panels sections (one request). */
+const useCategories = (guildId: string) =>
+  useQuery({
+    queryKey: ['categories', guildId],
+    queryFn: () => api<Category[]>(`${guildPath(guildId)}/categories`),
+  });
+
 function Section({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
     <section className="settings-section" aria-labelledby={`${id}-title`}>
@@ -477,10 +484,7 @@ function CategoryForm({
 }
 
 function Categories({ guildId, discord }: { guildId: string; discord: DiscordInfo }) {
-  const categories = useQuery({
-    queryKey: ['categories', guildId],
-    queryFn: () => api<Category[]>(`${guildPath(guildId)}/categories`),
-  });
+  const categories = useCategories(guildId);
   const [editing, setEditing] = useState<string | 'new' | null>(null);
   if (categories.isPending) return <Loading label="Loading categories" />;
   if (categories.error)
@@ -682,10 +686,7 @@ function Panels({ guildId, discord }: { guildId: string; discord: DiscordInfo })
     queryKey: ['panels', guildId],
     queryFn: () => api<Panel[]>(`${guildPath(guildId)}/panels`),
   });
-  const categories = useQuery({
-    queryKey: ['categories', guildId],
-    queryFn: () => api<Category[]>(`${guildPath(guildId)}/categories`),
-  });
+  const categories = useCategories(guildId);
   const { save, pending, status } = useSave(guildId, [['panels', guildId]]);
   const textChannels = discord.channels.filter((c) => c.type === TEXT_CHANNEL);
   const [channelId, setChannelId] = useState('');

@@ -1,12 +1,7 @@
-/** Escapes text for HTML: everything the emulator renders from data goes through this. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { escapeHtml } from '@ticketflow/shared/markdown';
+
+/** Everything the emulator renders from data goes through escapeHtml. */
+export { escapeHtml };
 
 const style = `
 :root{color-scheme:dark}

@@ -4,7 +4,7 @@ import {
   getTicketDetail,
   listColumnCards,
 } from '@ticketflow/db/repositories/board';
-import { listCategories } from '@ticketflow/db/repositories/categories';
+import { getCategory } from '@ticketflow/db/repositories/categories';
 import {
   closeAndScheduleDeletion,
   reopenAndKeepChannel,
@@ -386,8 +386,7 @@ export function registerTicketRoutes(
           : undefined;
       let transfer: { fromCategoryId: string | null; toCategoryId: string } | undefined;
       if (body.categoryId !== undefined && body.categoryId !== ticket.categoryId) {
-        const categories = await listCategories(ctx.db, guildId);
-        if (!categories.some((c) => c.id === body.categoryId))
+        if (!(await getCategory(ctx.db, guildId, body.categoryId)))
           throw new BadRequestError('No such category in this server');
         change.categoryId = body.categoryId;
         transfer = { fromCategoryId: ticket.categoryId, toCategoryId: body.categoryId };
@@ -492,11 +491,10 @@ export function registerTicketRoutes(
   /** Lets someone into the ticket's channel, or out of it; Discord's side goes through the outbox. */
   const setMember = async (
     request: FastifyRequest,
-    ticketId: string,
+    { guildId, ticketId }: { guildId: string; ticketId: string },
     userId: string,
     add: boolean,
   ) => {
-    const { guildId } = request.params as { guildId: string };
     const { access, session } = await viewer(request, guildId);
     const ticket = await visibleTicket(access, ticketId);
     if (!ticket.channelId) throw new ConflictError('This ticket has no channel');
@@ -528,7 +526,7 @@ export function registerTicketRoutes(
     '/api/guilds/:guildId/tickets/:ticketId/members',
     { schema: { params: ticketParams, body: memberBody } },
     async (request, reply) => {
-      await setMember(request, request.params.ticketId, request.body.userId, true);
+      await setMember(request, request.params, request.body.userId, true);
       return reply.status(204).send();
     },
   );
@@ -537,7 +535,7 @@ export function registerTicketRoutes(
     '/api/guilds/:guildId/tickets/:ticketId/members/:userId',
     { schema: { params: ticketParams.extend({ userId: snowflakeId }) } },
     async (request, reply) => {
-      await setMember(request, request.params.ticketId, request.params.userId, false);
+      await setMember(request, request.params, request.params.userId, false);
       return reply.status(204).send();
     },
   );
