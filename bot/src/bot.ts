@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DatabaseHandle } from '@ticketflow/db/client';
+import type { QueueWorker } from '@ticketflow/db/queue-worker';
 import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
@@ -10,7 +11,6 @@ import { registerInteractions } from './interactions.ts';
 import { createJobWorker, defaultJobHandlers, type JobHandler } from './jobs-worker.ts';
 import { Mirror } from './mirror.ts';
 import { createOutboxWorker, defaultActions, type OutboxAction } from './outbox-worker.ts';
-import type { QueueWorker } from './queue-worker.ts';
 import { AUTO_CLOSE_SWEEP, autoCloseSweep, scheduleAutoCloseSweep } from './tickets/auto-close.ts';
 import { closeRequestJob } from './tickets/close-request.ts';
 import { TicketDirectory } from './tickets-by-channel.ts';

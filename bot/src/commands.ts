@@ -110,4 +110,11 @@ export const commandDefinitions = [
     .addStringOption((o) =>
       o.setName('name').setDescription('Which saved reply').setRequired(true).setMaxLength(100),
     ),
+  new SlashCommandBuilder()
+    .setName('ticketflow')
+    .setDescription("This server's TicketFlow data")
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .addSubcommand((s) =>
+      s.setName('export').setDescription("Export all of this server's TicketFlow data"),
+    ),
 ].map((c) => c.toJSON());

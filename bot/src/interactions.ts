@@ -1,5 +1,6 @@
 import { Events, type Interaction, MessageFlags } from 'discord.js';
 import { type BotContext, UserError } from './context.ts';
+import { exportData } from './data.ts';
 import { askForComment, rate, saveComment } from './feedback.ts';
 import { postPanel } from './panels.ts';
 import { postTag } from './tags.ts';
@@ -48,6 +49,7 @@ async function route(ctx: BotContext, interaction: Interaction) {
   if (interaction.isChatInputCommand()) {
     if (interaction.commandName === 'panel') return postPanel(ctx, interaction);
     if (interaction.commandName === 'tag') return postTag(ctx, interaction);
+    if (interaction.commandName === 'ticketflow') return exportData(ctx, interaction);
     if (interaction.commandName !== 'ticket') return;
     switch (interaction.options.getSubcommand()) {
       case 'close':

@@ -1,5 +1,6 @@
 import { channels, type EventBus } from '@ticketflow/db/bus';
 import type { Executor } from '@ticketflow/db/client';
+import { QueueWorker } from '@ticketflow/db/queue-worker';
 import { jobQueue, scheduleJob } from '@ticketflow/db/repositories/jobs';
 import type { jobs } from '@ticketflow/db/schema';
 import { DiscordAPIError, type REST } from 'discord.js';
@@ -7,7 +8,6 @@ import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { classify, retryDelay } from './outbox-worker.ts';
-import { QueueWorker } from './queue-worker.ts';
 
 export type JobRow = typeof jobs.$inferSelect;
 export interface JobContext {

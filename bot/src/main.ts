@@ -1,4 +1,5 @@
 import { openDatabase } from '@ticketflow/db/client';
+import { installKeys } from '@ticketflow/db/keys';
 import { migrateDatabase } from '@ticketflow/db/migrate';
 import { loadConfigOrExit } from '@ticketflow/shared/config';
 import pino from 'pino';
@@ -15,6 +16,14 @@ if (config.discord.mode !== 'discord') {
 if (config.database.kind !== 'postgres') {
   process.stderr.write(
     'Configuration error: DATABASE_URL is required to run the bot on its own (the embedded database cannot be shared between processes)\n',
+  );
+  process.exit(1);
+}
+try {
+  installKeys(config);
+} catch (error) {
+  process.stderr.write(
+    `Cannot set up encryption: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { channels, type EventBus } from '@ticketflow/db/bus';
 import type { Executor } from '@ticketflow/db/client';
+import { QueueWorker } from '@ticketflow/db/queue-worker';
 import {
   findReplyByNonce,
   markReplyFailed,
@@ -13,7 +14,6 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { toMessageInput } from './mirror.ts';
 import { messagePayload } from './payloads.ts';
-import { QueueWorker } from './queue-worker.ts';
 
 type OutboxItem = typeof outbox.$inferSelect;
 

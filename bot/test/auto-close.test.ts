@@ -1,5 +1,5 @@
 import { createCategory } from '@ticketflow/db/repositories/categories';
-import { useTestDatabase } from '@ticketflow/db/testing';
+import { decrypted, useTestDatabase } from '@ticketflow/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
 import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
@@ -88,8 +88,9 @@ describe('auto-close after the opener goes quiet', () => {
     t.emulator.control.sendMessage(t.world.users.member, quiet.channelId, 'still here!');
     await eventually(
       async () =>
-        (await db.handle.query(`select 1 from messages where content = 'still here!'`)).length ===
-        1,
+        decrypted(await db.handle.query<{ content: string }>('select content from messages'), {
+          content: 'text',
+        }).filter((m) => m.content === 'still here!').length === 1,
     );
     await db.handle.query(
       `update events set created_at = now() - interval '61 minutes' where ticket_id = $1 and kind = 'ticket.autoclose_warned'`,

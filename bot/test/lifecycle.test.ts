@@ -1,7 +1,7 @@
 import { createCategory } from '@ticketflow/db/repositories/categories';
 import { saveTag } from '@ticketflow/db/repositories/tags';
 import { guilds } from '@ticketflow/db/schema';
-import { useTestDatabase } from '@ticketflow/db/testing';
+import { decrypted, useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
@@ -63,7 +63,7 @@ describe('the ticket lifecycle in Discord', () => {
     return panel;
   };
   const ticketRow = async (channelId: string) =>
-    (
+    decrypted(
       await db.handle.query<{
         id: string;
         number: number;
@@ -75,7 +75,8 @@ describe('the ticket lifecycle in Discord', () => {
       }>(
         'select id, number, status, assignee_id::text, priority, answers, close_reason from tickets where channel_id = $1',
         [channelId],
-      )
+      ),
+      { answers: 'json' },
     )[0];
   const canRead = (userId: string, channelId: string) => {
     try {
@@ -262,8 +263,11 @@ describe('the ticket lifecycle in Discord', () => {
       flags: 64,
     });
     expect(publicCount()).toBe(before);
-    const [noteRow] = await db.handle.query<{ internal: boolean; content: string }>(
-      `select internal, content from messages where content = 'Customer is a VIP'`,
+    const [noteRow] = decrypted(
+      await db.handle.query<{ internal: boolean; content: string }>(
+        'select internal, content from messages where internal',
+      ),
+      { content: 'text' },
     );
     expect(noteRow).toEqual({ internal: true, content: 'Customer is a VIP' });
     expect(
@@ -410,9 +414,12 @@ describe('the ticket lifecycle in Discord', () => {
       .submitModal(opener.id, commentButton.interaction.id, { comment: 'Quick and kind' })
       .response();
     expect(thanked.message?.content).toBe('Thanks for the comment!');
-    const [row] = await db.handle.query<{ rating: number; comment: string }>(
-      'select rating, comment from feedback where ticket_id = $1',
-      [ticketId],
+    const [row] = decrypted(
+      await db.handle.query<{ rating: number; comment: string }>(
+        'select rating, comment from feedback where ticket_id = $1',
+        [ticketId],
+      ),
+      { comment: 'text' },
     );
     expect(row).toEqual({ rating: 4, comment: 'Quick and kind' });
   });
@@ -577,5 +584,34 @@ describe('the ticket lifecycle in Discord', () => {
       );
       return job?.status === 'done';
     });
+  });
+
+  it('takes an export request from an admin with /ticketflow export, and refuses staff', async () => {
+    const run = (userId: string) =>
+      control()
+        .runCommand(userId, t.world.channels.panel, 'ticketflow', { subcommand: 'export' })
+        .response();
+    const first = await run(t.world.users.admin);
+    expect(first.message).toMatchObject({ flags: 64 });
+    expect(first.message?.content).toMatch(
+      new RegExp(`^Your export is being prepared\\. .*/g/${t.world.guildId}/data\\.$`),
+    );
+    const again = await run(t.world.users.admin);
+    expect(again.message?.content).toMatch(/^An export is already being prepared\./);
+    const refused = await run(t.world.users.support);
+    expect(refused.message?.content).toBe("Only server admins can export the server's data.");
+    const requests = await db.handle.query<{ requested_by: string; status: string }>(
+      `select requested_by::text, status from data_requests where guild_id = $1 and kind = 'export'`,
+      [t.world.guildId],
+    );
+    expect(requests).toEqual([{ requested_by: t.world.users.admin, status: 'pending' }]);
+    const [job] = await db.handle.query<{ kind: string }>(
+      `select kind from jobs where key like 'export:%'`,
+    );
+    expect(job?.kind).toBe('export');
+    const audit = await db.handle.query<{ actor_id: string }>(
+      `select actor_id::text from audit_log where action = 'export.requested'`,
+    );
+    expect(audit).toEqual([{ actor_id: t.world.users.admin }]);
   });
 });

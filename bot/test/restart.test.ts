@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
+import { testDatabaseKind, testEncryptionKey, useTestDatabase } from '@ticketflow/db/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHANNEL_DELETED_REASON } from '../src/mirror.ts';
 import { eventually, openTicketChannel, useEmulator } from './support.ts';
@@ -33,6 +33,8 @@ describe.runIf(testDatabaseKind === 'postgres')('a bot killed mid-conversation',
         DISCORD_CLIENT_SECRET: t.world.application.clientSecret,
         DISCORD_API_URL: t.emulator.apiUrl,
         LOG_LEVEL: process.env.TEST_BOT_LOG_LEVEL ?? 'warn',
+        // The same key as this test process, which reads what the bot wrote.
+        ENCRYPTION_KEYS: `${testEncryptionKey.id}:${testEncryptionKey.key.toString('base64')}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,8 +3,11 @@ import type { MeResponse } from '@ticketflow/shared/api';
 import { Redirect, Route, Switch } from 'wouter';
 import { api, RequestError } from './api.ts';
 import { Avatar, ErrorState, Loading } from './components.tsx';
+import { AuditPage } from './pages/Audit.tsx';
 import { BoardPage } from './pages/Board.tsx';
+import { DataPage } from './pages/Data.tsx';
 import { LoginPage } from './pages/Login.tsx';
+import { AccountPage, PrivacyPage } from './pages/Privacy.tsx';
 import { ServersPage } from './pages/Servers.tsx';
 import { SettingsPage } from './pages/Settings.tsx';
 import { StatsPage } from './pages/Stats.tsx';
@@ -33,10 +36,13 @@ function TopBar({ me }: { me: MeResponse }) {
       <button type="button" className="ghost" onClick={toggleTheme} aria-label="Switch theme">
         ◐
       </button>
-      <span className="me">
+      <a href="/privacy" className="ghost">
+        Privacy
+      </a>
+      <a href="/me" className="me" title="Your account">
         <Avatar user={me.user} size={24} />
         {me.user.globalName ?? me.user.username}
-      </span>
+      </a>
       <button type="button" className="ghost" onClick={logout}>
         Log out
       </button>
@@ -49,6 +55,7 @@ export function App() {
   return (
     <Switch>
       <Route path="/login" component={LoginPage} />
+      <Route path="/privacy" component={PrivacyPage} />
       <Route>
         {me.isPending ? (
           <Loading label="Loading your account" />
@@ -62,6 +69,13 @@ export function App() {
             <Shortcuts />
             <Switch>
               <Route path="/" component={ServersPage} />
+              <Route path="/me">{() => <AccountPage me={me.data} />}</Route>
+              <Route path="/g/:guildId/data">
+                {(params) => <DataPage guildId={params.guildId} />}
+              </Route>
+              <Route path="/g/:guildId/audit">
+                {(params) => <AuditPage guildId={params.guildId} />}
+              </Route>
               <Route path="/g/:guildId/settings">
                 {(params) => <SettingsPage guildId={params.guildId} />}
               </Route>

@@ -28,7 +28,8 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
   beforeAll(async () => {
     await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   });
-  const t = useServer({ dashboardRoot: dist });
+  const dataDir = mkdtempSync(join(tmpdir(), 'tf-dashboard-data-'));
+  const t = useServer({ dashboardRoot: dist, dataDir, dataJobs: { pollMs: 200 } });
   let bot: Bot;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
@@ -60,6 +61,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await browser?.dispose();
     await bot?.stop();
     rmSync(dist, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Through the login page, Discord's (the emulator's) authorise step and back. */
@@ -287,6 +289,56 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       .poll(() => page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible())
       .toBe(true);
     await page.keyboard.press('Escape');
+  });
+
+  it("lets an admin see what is stored, export it with progress and download it, erase a person's data and read the audit log", async () => {
+    const adminBrowser = await launchBrowser();
+    try {
+      const p = await adminBrowser.newPage();
+      await p.setViewportSize({ width: 1280, height: 900 });
+      await logIn(p, t.world.users.admin);
+      await p.goto(`${t.url}/g/${t.world.guildId}`);
+      await p.getByRole('link', { name: 'Data' }).click();
+      const stored = p.getByRole('region', { name: 'What is stored for this server' });
+      await expect.poll(() => stored.textContent()).toContain('Tickets');
+      const [tickets] = await t.database.query<{ n: number }>(
+        'select count(*)::int as n from tickets where guild_id = $1',
+        [t.world.guildId],
+      );
+      expect(await stored.getByRole('row', { name: /^Tickets/ }).textContent()).toBe(
+        `Tickets${tickets?.n}`,
+      );
+
+      await p.getByRole('button', { name: 'Export all data' }).click();
+      const download = p.getByRole('link', { name: /^Download/ });
+      await download.waitFor({ timeout: 30_000 });
+      await p.screenshot({ path: join(docs, 'dashboard-data.png'), fullPage: true });
+      const [file] = await Promise.all([p.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toMatch(/^ticketflow-\d+-\d{4}-\d\d-\d\d\.zip$/);
+
+      const erase = p.getByRole('region', { name: "Erase one person's data" });
+      await erase.getByLabel('Discord user id').fill(t.world.users.member2);
+      await erase.getByRole('button', { name: "Erase this user's data" }).click();
+      await erase.getByRole('button', { name: `Erase user ${t.world.users.member2} now` }).click();
+      await expect.poll(() => erase.getByRole('status').textContent()).toContain('Erased');
+      // Only the owner sees the danger zone.
+      expect(await p.getByRole('region', { name: /Danger zone/ }).count()).toBe(0);
+
+      await p.getByRole('link', { name: 'Audit log' }).click();
+      await p.getByLabel('What').selectOption({ label: 'Exports' });
+      const table = p.getByRole('table');
+      await expect.poll(() => table.textContent()).toContain('downloaded an export');
+      expect(await table.textContent()).toContain('asked for an export');
+      await p.getByLabel('What').selectOption({ label: 'Everything' });
+      await expect.poll(() => table.textContent()).toContain("erased a user's data");
+      await p.screenshot({ path: join(docs, 'dashboard-audit.png') });
+
+      // The privacy page, public, says what is kept and for how long.
+      await p.getByRole('link', { name: 'Privacy' }).click();
+      await expect.poll(() => p.textContent('main')).toContain('Audit and usage logs: 90 days');
+    } finally {
+      await adminBrowser.dispose();
+    }
   });
 
   it('gives a member without a staff role no board', async () => {

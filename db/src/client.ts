@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -83,4 +83,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await client.close();
     },
   };
+}
+
+/** Runs a raw SQL statement through Drizzle on either driver: its rows and how many rows it changed. */
+export async function execute<T = Record<string, unknown>>(
+  db: Executor,
+  query: SQL,
+): Promise<{ rows: T[]; rowCount: number }> {
+  const result = (await db.execute(query)) as unknown as {
+    rows: T[];
+    rowCount?: number | null;
+    affectedRows?: number;
+  };
+  return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? 0 };
 }

@@ -15,6 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { decrypt, encrypt } from './crypto.ts';
 
 /**
  * A Discord snowflake: stored as Postgres `bigint` so that ordering and range
@@ -31,6 +32,28 @@ export const snowflake = customType<{ data: string; driverData: string | bigint 
 export const positionKey = customType<{ data: string }>({
   dataType: () => 'text COLLATE "C"',
 });
+
+/**
+ * Text encrypted at rest (AES-256-GCM, see crypto.ts): written and read
+ * through Drizzle, it is plaintext in the app and ciphertext in the database.
+ * SQL cannot compare or search it; the blind index (`search_terms`) is for that.
+ */
+export const encryptedText = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text',
+  toDriver: (value) => encrypt(value),
+  fromDriver: (value) => decrypt(value),
+});
+
+/** A JSON value encrypted at rest, like encryptedText. */
+export const encryptedJson = <T>(name: string) =>
+  customType<{ data: T; driverData: string }>({
+    dataType: () => 'text',
+    toDriver: (value) => encrypt(JSON.stringify(value)),
+    fromDriver: (value) => JSON.parse(decrypt(value)) as T,
+  })(name);
+
+/** HMACs of the words of encrypted text (crypto.ts blindTerms), for search without plaintext. */
+const searchTerms = () => text('search_terms').array().notNull().default(sql`'{}'::text[]`);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const guildRef = () =>
@@ -151,8 +174,10 @@ export const tickets = pgTable(
     position: positionKey('position').notNull(),
     priority: ticketPriority('priority').notNull().default('normal'),
     labels: text('labels').array().notNull().default(sql`'{}'::text[]`),
-    topic: text('topic'),
-    answers: jsonb('answers').$type<Record<string, string>>().notNull().default({}),
+    topic: encryptedText('topic'),
+    answers: encryptedJson<Record<string, string>>('answers').notNull().default(sql`'{}'`),
+    /** Blind index of the topic and answers. */
+    searchTerms: searchTerms(),
     lastMessageId: snowflake('last_message_id'),
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }),
     firstResponseAt: timestamp('first_response_at', { withTimezone: true }),
@@ -170,6 +195,7 @@ export const tickets = pgTable(
     index('tickets_board_idx').on(t.guildId, t.columnId, t.position),
     index('tickets_guild_status_idx').on(t.guildId, t.status),
     index('tickets_opener_idx').on(t.guildId, t.openerId, t.status),
+    index('tickets_search_idx').using('gin', t.searchTerms),
   ],
 );
 
@@ -184,22 +210,24 @@ export const messages = pgTable(
       .references(() => tickets.id, { onDelete: 'cascade' }),
     channelId: snowflake('channel_id'),
     authorId: snowflake('author_id'),
-    content: text('content').notNull().default(''),
-    attachments: jsonb('attachments')
-      .$type<{ id: string; filename: string; size: number; url: string; contentType?: string }[]>()
+    content: encryptedText('content').notNull().default(sql`''`),
+    attachments: encryptedJson<
+      { id: string; filename: string; size: number; url: string; contentType?: string }[]
+    >('attachments')
       .notNull()
-      .default([]),
-    embeds: jsonb('embeds')
-      .$type<
-        {
-          title?: string;
-          description?: string;
-          url?: string;
-          fields?: { name: string; value: string }[];
-        }[]
-      >()
+      .default(sql`'[]'`),
+    embeds: encryptedJson<
+      {
+        title?: string;
+        description?: string;
+        url?: string;
+        fields?: { name: string; value: string }[];
+      }[]
+    >('embeds')
       .notNull()
-      .default([]),
+      .default(sql`'[]'`),
+    /** Blind index of the content and embeds. */
+    searchTerms: searchTerms(),
     source: messageSource('source').notNull().default('discord'),
     internal: boolean('internal').notNull().default(false),
     /** Discord `nonce` of a dashboard reply, to match the gateway echo to the pending row. */
@@ -213,6 +241,7 @@ export const messages = pgTable(
     index('messages_ticket_idx').on(t.ticketId, t.id),
     uniqueIndex('messages_nonce_uq').on(t.nonce),
     index('messages_guild_idx').on(t.guildId),
+    index('messages_search_idx').using('gin', t.searchTerms),
   ],
 );
 
@@ -327,7 +356,7 @@ export const feedback = pgTable('feedback', {
   guildId: guildRef(),
   userId: snowflake('user_id').notNull(),
   rating: smallint('rating').notNull(),
-  comment: text('comment'),
+  comment: encryptedText('comment'),
   createdAt: createdAt(),
 });
 
@@ -357,8 +386,8 @@ export const sessions = pgTable(
     /** SHA-256 of the cookie's session id; the id itself is never stored. */
     idHash: text('id_hash').primaryKey(),
     userId: snowflake('user_id').notNull(),
-    accessToken: text('access_token'),
-    refreshToken: text('refresh_token'),
+    accessToken: encryptedText('access_token'),
+    refreshToken: encryptedText('refresh_token'),
     tokenExpiresAt: timestamp('token_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),

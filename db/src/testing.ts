@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
+import { decrypt, hasKeyring, useKeyring } from './crypto.ts';
 import { migrateDatabase } from './migrate.ts';
 
 /**
@@ -56,8 +57,36 @@ export async function createEmptyTestDatabase(): Promise<{ url?: string; drop():
   };
 }
 
-/** A fresh, migrated database for one test file. */
+/** The key tests encrypt with (fixed, so a failing test's database can be read afterwards). */
+export const testEncryptionKey = { id: 'test', key: Buffer.alloc(32, 0x5a) };
+
+/** Installs the test key unless the test installed its own keyring. */
+export function useTestKeyring(): void {
+  if (!hasKeyring()) useKeyring([testEncryptionKey]);
+}
+
+/**
+ * Rows read with plain SQL, their encrypted columns decrypted: `text` columns
+ * as strings, `json` ones parsed. For tests that look at the database directly.
+ */
+export function decrypted<T extends Record<string, unknown>>(
+  rows: T[],
+  columns: Partial<Record<keyof T, 'text' | 'json'>>,
+): T[] {
+  return rows.map((row) => {
+    const out: Record<string, unknown> = { ...row };
+    for (const [name, kind] of Object.entries(columns)) {
+      const value = row[name];
+      if (typeof value !== 'string') continue;
+      out[name] = kind === 'json' ? JSON.parse(decrypt(value)) : decrypt(value);
+    }
+    return out as T;
+  });
+}
+
+/** A fresh, migrated database for one test file (and the test key, unless one is installed). */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  useTestKeyring();
   const empty = await createEmptyTestDatabase();
   const handle = empty.url
     ? await openDatabase({ kind: 'postgres', url: empty.url, max: 20 })

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decrypt } from '../src/crypto.ts';
 import {
   findReplyByNonce,
   markMessageDeleted,
@@ -28,11 +29,14 @@ describe('message mirroring', () => {
         [messageId],
       )
     ).map((e) => e.kind);
+  // Read without the app: content is stored encrypted.
   const rowOf = async (messageId: string) =>
-    t.handle.query<{ content: string; edited_at: Date | null; deleted_at: Date | null }>(
-      'select content, edited_at, deleted_at from messages where id = $1',
-      [messageId],
-    );
+    (
+      await t.handle.query<{ content: string; edited_at: Date | null; deleted_at: Date | null }>(
+        'select content, edited_at, deleted_at from messages where id = $1',
+        [messageId],
+      )
+    ).map((r) => ({ ...r, content: decrypt(r.content) }));
 
   it('stores one row and one event when the same message arrives on 10 connections at once', async () => {
     const id = snowflake();
@@ -147,7 +151,10 @@ describe('out-of-order deletes and dashboard replies', () => {
       'select content, deleted_at is not null as deleted from messages where id = $1',
       [id],
     );
-    expect(row).toEqual({ content: '', deleted: true });
+    expect({ ...row, content: decrypt(row?.content ?? 'missing') }).toEqual({
+      content: '',
+      deleted: true,
+    });
   });
 
   it('completes a pending reply when Discord echoes its nonce, without a second row', async () => {

@@ -1,5 +1,7 @@
 import fastifySwagger from '@fastify/swagger';
 import type { DatabaseHandle } from '@ticketflow/db/client';
+import { keyCount } from '@ticketflow/db/crypto';
+import { scheduleJob } from '@ticketflow/db/repositories/jobs';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -13,12 +15,14 @@ import {
 import type { Logger } from 'pino';
 import { AccessService } from './access.ts';
 import type { ServerContext } from './context.ts';
+import { createDataJobWorker, REENCRYPT_JOB, RETENTION_JOB } from './data-jobs.ts';
 import { DiscordClient, type DiscordOptions } from './discord.ts';
 import { registerAuthRoutes, registerSessions } from './plugins/auth.ts';
 import { registerDashboard } from './plugins/dashboard.ts';
 import { registerErrorHandler } from './plugins/errors.ts';
 import { defaultRateLimits, type RateLimits, registerHardening } from './plugins/hardening.ts';
 import { attachRealtime, type RealtimeOptions } from './realtime.ts';
+import { registerDataRoutes } from './routes/api/data.ts';
 import { registerGuildRoutes } from './routes/api/guilds.ts';
 import { registerSettingsRoutes } from './routes/api/settings.ts';
 import { registerTicketRoutes } from './routes/api/tickets.ts';
@@ -42,6 +46,10 @@ export interface AppOptions {
   boardCache?: boolean;
   /** Serve /api/openapi.json (development). */
   openApi?: boolean;
+  /** Where export archives are written (DATA_DIR); default ./.data. */
+  dataDir?: string;
+  /** Run the data jobs (exports, purges, retention, re-encryption) in this process (default on). */
+  dataJobs?: boolean | { pollMs?: number };
   /** Where 500s are reported (Sentry), with the id the client was given. */
   reportError?: (error: unknown, id: string, request: FastifyRequest) => void;
 }
@@ -103,6 +111,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
     registerGuildRoutes(app, ctx);
     registerTicketRoutes(app, ctx, { boardCache: options.boardCache ?? true });
     registerSettingsRoutes(app, ctx);
+    registerDataRoutes(app, ctx, { dropGuild: (guildId) => app.realtime?.dropGuild(guildId) });
+    if (options.dataJobs !== false) {
+      const worker = createDataJobWorker({
+        database: options.database,
+        dataDir: options.dataDir ?? './.data',
+        log: options.logger || { error: () => {}, info: () => {} },
+        dropGuild: (guildId) => app.realtime?.dropGuild(guildId),
+        workerId: `server-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+        ...(typeof options.dataJobs === 'object' ? options.dataJobs : {}),
+      });
+      app.addHook('onReady', async () => {
+        // The daily purge runs at start-up and every day after; after a key
+        // rotation (more than one key), the re-encryption too.
+        await scheduleJob(ctx.db, { ...RETENTION_JOB, runAt: new Date() });
+        if (keyCount() > 1) await scheduleJob(ctx.db, { ...REENCRYPT_JOB, runAt: new Date() });
+        await worker.start();
+      });
+      app.addHook('preClose', async () => {
+        await worker.stop();
+      });
+    }
     if (options.openApi ?? true) {
       app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     }

@@ -73,8 +73,10 @@ export class DiscordClient {
     auth: string,
     schema: T,
     attempt = 0,
+    method = 'GET',
   ): Promise<z.output<T> | undefined> {
     const res = await fetch(`${this.options.apiUrl}/v10${path}`, {
+      method,
       headers: { authorization: auth, 'user-agent': 'DiscordBot (ticketflow, 0.1)' },
       signal: AbortSignal.timeout(10_000),
     }).catch(() => {
@@ -84,16 +86,28 @@ export class DiscordClient {
     if (res.status === 429 && attempt === 0) {
       const body = (await res.json().catch(() => ({}))) as { retry_after?: number };
       await new Promise((r) => setTimeout(r, Math.min(5, body.retry_after ?? 1) * 1000));
-      return this.request(path, auth, schema, 1);
+      return this.request(path, auth, schema, 1, method);
     }
     if (!res.ok) {
       throw new DiscordRequestError(res.status, path);
     }
+    if (res.status === 204) return schema.parse(undefined);
     return schema.parse(await res.json());
   }
 
   private bot<T extends z.ZodType>(path: string, schema: T) {
     return this.request(path, `Bot ${this.options.botToken}`, schema);
+  }
+
+  /** Makes the bot leave a guild (after its data was erased, when the owner asks); not being in it is fine. */
+  async leaveGuild(guildId: string): Promise<void> {
+    await this.request(
+      `/users/@me/guilds/${guildId}`,
+      `Bot ${this.options.botToken}`,
+      z.undefined(),
+      0,
+      'DELETE',
+    );
   }
 
   /** A guild member's role ids, or undefined when they are not a member. */

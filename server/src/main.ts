@@ -1,4 +1,5 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
+import { installKeys } from '@ticketflow/db/keys';
 import { migrateDatabase } from '@ticketflow/db/migrate';
 import { loadConfigOrExit } from '@ticketflow/shared/config';
 import { buildApp } from './app.ts';
@@ -13,6 +14,16 @@ function describeDatabase(): string {
   if (config.database.kind === 'pglite') return `embedded PGlite in ${config.database.dataDir}`;
   const url = new URL(config.database.url);
   return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+let keySource: string;
+try {
+  keySource = installKeys(config);
+} catch (error) {
+  process.stderr.write(
+    `Cannot set up encryption: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
 }
 
 let database: DatabaseHandle;
@@ -35,6 +46,7 @@ const app = await buildApp({
   database,
   logger,
   publicUrl: config.publicUrl,
+  dataDir: config.dataDir,
   openApi: config.env !== 'production',
   realtime: { websocketOnly: config.websocketOnly, log: logger },
   ...(discord.mode === 'discord'
@@ -69,7 +81,9 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 // PORT=0 picks a free port, which the configured URL cannot know.
 const url = config.port === 0 ? `http://localhost:${port}` : config.publicUrl;
-process.stdout.write(`TicketFlow is running: ${url}\nDatabase: ${describeDatabase()}\n`);
+process.stdout.write(
+  `TicketFlow is running: ${url}\nDatabase: ${describeDatabase()}\nEncryption at rest: ${keySource}\n`,
+);
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -247,6 +247,16 @@ export function attachRealtime(
     io,
     /** Resolves once this instance is listening for events. */
     ready: subscribed.then(() => undefined),
+    /** Takes every socket of this instance out of a guild's rooms (its data was erased); returns how many. */
+    dropGuild(guildId: string): number {
+      let dropped = 0;
+      for (const socket of io.of('/').sockets.values()) {
+        if (!socket.data.guilds.has(guildId)) continue;
+        leaveGuild(socket as TfSocket, guildId);
+        dropped += 1;
+      }
+      return dropped;
+    },
     async close() {
       clearInterval(recheck);
       offReconnect();

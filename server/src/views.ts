@@ -35,7 +35,11 @@ export function toCard(row: CardRow): Card {
     assignee: userRef(row.assignee),
     lastMessage:
       last?.at && !last.deletedAt && !last.internal
-        ? { snippet: last.content ?? '', at: iso(last.at) as string, authorId: last.authorId }
+        ? {
+            snippet: (last.content ?? '').slice(0, 200),
+            at: iso(last.at) as string,
+            authorId: last.authorId,
+          }
         : null,
     createdAt: iso(row.createdAt) as string,
     closedAt: iso(row.closedAt),

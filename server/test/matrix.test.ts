@@ -345,6 +345,61 @@ describe('authorisation matrix: every route × every kind of caller', () => {
       }),
     },
     {
+      route: 'GET /api/guilds/:guildId/data',
+      scope: 'admin',
+      ok: 200,
+      make: async () => ({ method: 'GET', url: `${g()}/data` }),
+    },
+    {
+      route: 'POST /api/guilds/:guildId/exports',
+      scope: 'admin',
+      ok: 202,
+      make: async () => ({ method: 'POST', url: `${g()}/exports` }),
+    },
+    {
+      // The admin's own export, not built yet: 409 for them, nothing for anyone else.
+      route: 'GET /api/guilds/:guildId/exports/:requestId/download',
+      scope: 'admin',
+      ok: 409,
+      make: async () => {
+        const [row] = await t.database.query<{ id: string }>(
+          `insert into data_requests (guild_id, kind, requested_by) values ($1, 'export', $2) returning id`,
+          [t.world.guildId, t.world.users.admin],
+        );
+        return { method: 'GET', url: `${g()}/exports/${row?.id}/download` };
+      },
+    },
+    {
+      // Only the owner erases the server: an admin who is not the owner is refused.
+      route: 'POST /api/guilds/:guildId/erase',
+      scope: 'admin',
+      ok: 403,
+      make: async () => ({ method: 'POST', url: `${g()}/erase`, payload: { confirmName: 'x' } }),
+    },
+    {
+      route: 'POST /api/guilds/:guildId/erase-user',
+      scope: 'admin',
+      ok: 200,
+      make: async () => ({
+        method: 'POST',
+        url: `${g()}/erase-user`,
+        payload: { userId: '100000000000000001' },
+      }),
+    },
+    {
+      // Without the confirmation: refused for everyone logged in (nobody is erased here).
+      route: 'POST /api/me/erase',
+      scope: 'self',
+      ok: 400,
+      make: async () => ({ method: 'POST', url: '/api/me/erase', payload: { confirm: 'no' } }),
+    },
+    {
+      route: 'GET /api/guilds/:guildId/audit',
+      scope: 'admin',
+      ok: 200,
+      make: async () => ({ method: 'GET', url: `${g()}/audit?action=ticket.` }),
+    },
+    {
       route: 'GET /api/guilds/:guildId/stats',
       scope: 'guild',
       ok: 200,

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,12 @@ describe('pnpm start with no configuration', () => {
     const url = await run.url;
     expect(url).toMatch(/^http:\/\/localhost:\d+$/);
     expect(run.output().stdout).toContain(`embedded PGlite in ${join(dataDir, 'db')}`);
+    // No key configured: the demo makes one, readable only by its owner, and keeps it.
+    const keyFile = join(dataDir, 'encryption.key');
+    expect(run.output().stdout).toContain(`Encryption at rest: generated key kept in ${keyFile}`);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, 'utf8');
+    expect(key).toMatch(/^demo:[A-Za-z0-9+/]{43}=\n$/);
     const health = await fetch(`${url}/healthz`);
     expect(await health.json()).toEqual({ status: 'ok', database: 'pglite' });
     run.child.kill('SIGTERM');
@@ -60,6 +66,7 @@ describe('pnpm start with no configuration', () => {
     children.push(again.child);
     const url2 = await again.url;
     expect((await fetch(`${url2}/healthz`)).status).toBe(200);
+    expect(readFileSync(keyFile, 'utf8')).toBe(key);
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   });

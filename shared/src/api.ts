@@ -468,3 +468,78 @@ export interface ClientToServerEvents {
   join: (room: JoinRequest, ack: (result: JoinAck) => void) => void;
   leave: (room: JoinRequest) => void;
 }
+
+// ---- Data rights (admin) -----------------------------------------------------------
+
+export const dataRequestSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['export', 'erase_guild', 'erase_user']),
+  status: z.enum(['pending', 'running', 'done', 'failed', 'cancelled']),
+  /** 0–100. */
+  progress: z.number(),
+  requestedBy: z.string(),
+  targetUserId: z.string().nullable(),
+  error: z.string().nullable(),
+  createdAt: isoDate,
+  completedAt: isoDate.nullable(),
+  expiresAt: isoDate.nullable(),
+  /** The archive can be downloaded now by the caller (their own export, not expired). */
+  downloadable: z.boolean(),
+});
+export type DataRequest = z.infer<typeof dataRequestSchema>;
+
+export const dataOverview = z.object({
+  /** Rows stored for this server, by table: exactly what erasing it deletes. */
+  counts: z.record(z.string(), z.number()),
+  requests: z.array(dataRequestSchema),
+  /** Only the server's owner may erase the whole server. */
+  canEraseServer: z.boolean(),
+});
+export type DataOverview = z.infer<typeof dataOverview>;
+
+export const exportParams = guildParams.extend({ requestId: uuidId });
+
+export const eraseGuildBody = z.object({
+  /** The server's name, typed to confirm. */
+  confirmName: z.string().max(200),
+  /** Also make the bot leave the server. */
+  leave: z.boolean().default(false),
+});
+export const eraseResult = z.object({ counts: z.record(z.string(), z.number()) });
+
+export const eraseUserBody = z.object({ userId: snowflakeId });
+/** Typed to confirm a person's erasure of their own data. */
+export const ERASE_SELF_CONFIRMATION = 'erase my data';
+export const eraseSelfBody = z.object({ confirm: z.string().max(100) });
+
+export const auditQuery = z.object({
+  actorId: snowflakeId.optional(),
+  /** An action, or its prefix ending in a dot (`ticket.`). */
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,40}$/, 'letters, dots and underscores')
+    .optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  /** Older than this entry id (paging). */
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const auditEntry = z.object({
+  id: z.number(),
+  action: z.string(),
+  actor: userRef.nullable(),
+  actorId: z.string().nullable(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  at: isoDate,
+});
+export type AuditEntry = z.infer<typeof auditEntry>;
+export const auditResponse = z.object({
+  entries: z.array(auditEntry),
+  /** Pass as `before` for the next (older) page; null at the end. */
+  nextBefore: z.number().nullable(),
+});
+export type AuditResponse = z.infer<typeof auditResponse>;

@@ -37,6 +37,42 @@ const aesKey = z.string().transform((value, ctx) => {
   return bytes;
 });
 
+const keyId = /^[A-Za-z0-9_-]{1,16}$/;
+/** `id:key,id:key`: the first encrypts, all decrypt (rotation). */
+const aesKeyList = z.string().transform((value, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const colon = part.indexOf(':');
+    const id = part.slice(0, Math.max(colon, 0));
+    if (colon < 0 || !keyId.test(id)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be id:key pairs separated by commas (id: 1 to 16 letters, digits, _ or -), the newest first',
+      });
+      return z.NEVER;
+    }
+    const key = aesKey.safeParse(part.slice(colon + 1));
+    if (!key.success) {
+      ctx.addIssue({ code: 'custom', message: `key "${id}" ${key.error.issues[0]?.message}` });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: 'custom', message: `names key "${id}" twice` });
+      return z.NEVER;
+    }
+    keys.push({ id, key: key.data });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must name at least one key' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
 const shardIds = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers, e.g. 0,1,2')
@@ -69,6 +105,7 @@ const envSchema = z
     DISCORD_OAUTH_URL: httpUrl.optional(),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     ENCRYPTION_KEY: aesKey.optional(),
+    ENCRYPTION_KEYS: aesKeyList.optional(),
     SENTRY_DSN: httpUrl.optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -101,11 +138,27 @@ const envSchema = z
       }
     }
     if (env.NODE_ENV === 'production') {
-      for (const k of ['SESSION_SECRET', 'ENCRYPTION_KEY', 'PUBLIC_URL'] as const) {
+      for (const k of ['SESSION_SECRET', 'PUBLIC_URL'] as const) {
         if (env[k] === undefined) {
           ctx.addIssue({ code: 'custom', path: [k], message: 'is required in production' });
         }
       }
+      if (env.ENCRYPTION_KEY === undefined && env.ENCRYPTION_KEYS === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ENCRYPTION_KEY'],
+          message:
+            'is required in production (or ENCRYPTION_KEYS): message content and tokens are encrypted at rest with it',
+        });
+      }
+    }
+    if (env.ENCRYPTION_KEY !== undefined && env.ENCRYPTION_KEYS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ENCRYPTION_KEYS'],
+        message:
+          'and ENCRYPTION_KEY are both set: use one (ENCRYPTION_KEYS=new:…,k1:<old key> to rotate)',
+      });
     }
     if (env.SHARD_IDS && env.SHARD_COUNT === undefined) {
       ctx.addIssue({
@@ -149,7 +202,8 @@ export interface Config {
         oauthUrl: string;
       };
   sessionSecret?: string;
-  encryptionKey?: Buffer;
+  /** From ENCRYPTION_KEYS, or ENCRYPTION_KEY as key "k1"; the first encrypts. Unset: the demo keeps one in DATA_DIR. */
+  encryptionKeys?: { id: string; key: Buffer }[];
   sentryDsn?: string;
   logLevel: Env['LOG_LEVEL'];
   shards?: { count: number; ids: number[] };
@@ -200,7 +254,11 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     dataDir: env.DATA_DIR,
     discord,
     ...(env.SESSION_SECRET ? { sessionSecret: env.SESSION_SECRET } : {}),
-    ...(env.ENCRYPTION_KEY ? { encryptionKey: env.ENCRYPTION_KEY } : {}),
+    ...(env.ENCRYPTION_KEYS
+      ? { encryptionKeys: env.ENCRYPTION_KEYS }
+      : env.ENCRYPTION_KEY
+        ? { encryptionKeys: [{ id: 'k1', key: env.ENCRYPTION_KEY }] }
+        : {}),
     ...(env.SENTRY_DSN ? { sentryDsn: env.SENTRY_DSN } : {}),
     logLevel: env.LOG_LEVEL,
     websocketOnly: env.WEBSOCKET_ONLY,

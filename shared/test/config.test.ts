@@ -79,12 +79,12 @@ describe('loadConfig', () => {
 
   it('requires the session secret, encryption key and public URL in production', () => {
     expect(problemsOf({ NODE_ENV: 'production' }).sort()).toEqual([
-      'ENCRYPTION_KEY is required in production',
+      'ENCRYPTION_KEY is required in production (or ENCRYPTION_KEYS): message content and tokens are encrypted at rest with it',
       'PUBLIC_URL is required in production',
       'SESSION_SECRET is required in production',
     ]);
     const config = loadConfig(production);
-    expect(config.encryptionKey).toHaveLength(32);
+    expect(config.encryptionKeys?.map((k) => [k.id, k.key.length])).toEqual([['k1', 32]]);
     expect(config.host).toBe('0.0.0.0');
     expect(loadConfig({}).host).toBe('127.0.0.1');
   });
@@ -99,8 +99,30 @@ describe('loadConfig', () => {
 
   it('accepts a base64 encryption key', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    expect(loadConfig({ ENCRYPTION_KEY: key }).encryptionKey?.equals(Buffer.alloc(32, 7))).toBe(
-      true,
+    expect(
+      loadConfig({ ENCRYPTION_KEY: key }).encryptionKeys?.[0]?.key.equals(Buffer.alloc(32, 7)),
+    ).toBe(true);
+  });
+
+  it('reads a keyring for rotation: newest first, each with its id', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    const b = Buffer.alloc(32, 2).toString('hex');
+    const keys = loadConfig({ ENCRYPTION_KEYS: `k2:${a}, k1:${b}` }).encryptionKeys;
+    expect(keys?.map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(keys?.[1]?.key.equals(Buffer.alloc(32, 2))).toBe(true);
+    expect(problemsOf({ ENCRYPTION_KEYS: `k2:${a},k2:${b}` })).toEqual([
+      'ENCRYPTION_KEYS names key "k2" twice',
+    ]);
+    expect(problemsOf({ ENCRYPTION_KEYS: 'k2:hunter2' })[0]).toMatch(
+      /^ENCRYPTION_KEYS key "k2" must be 32 bytes/,
+    );
+    expect(problemsOf({ ENCRYPTION_KEYS: a })[0]).toMatch(/^ENCRYPTION_KEYS must be id:key pairs/);
+    expect(problemsOf({ ENCRYPTION_KEYS: `k2:${a}`, ENCRYPTION_KEY: a })).toEqual([
+      'ENCRYPTION_KEYS and ENCRYPTION_KEY are both set: use one (ENCRYPTION_KEYS=new:…,k1:<old key> to rotate)',
+    ]);
+    const { ENCRYPTION_KEY: _single, ...withoutKey } = production;
+    expect(loadConfig({ ...withoutKey, ENCRYPTION_KEYS: `k1:${a}` }).encryptionKeys).toHaveLength(
+      1,
     );
   });
 

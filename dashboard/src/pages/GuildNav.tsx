@@ -1,21 +1,27 @@
 import type { GuildDetail } from '@ticketflow/shared/api';
 import { Link } from 'wouter';
 
-/** The server's name and its pages: board, stats and, for admins, settings. */
+/** The server's name and its pages: board, stats and, for admins, settings, audit log and data. */
 export function GuildNav({
   guild,
   current,
   children,
 }: {
   guild: GuildDetail;
-  current: 'board' | 'stats' | 'settings';
+  current: 'board' | 'stats' | 'settings' | 'data' | 'audit';
   children?: React.ReactNode;
 }) {
   const base = `~/g/${guild.guild.id}`;
   const pages = [
     ['board', 'Board', base],
     ['stats', 'Stats', `${base}/stats`],
-    ...(guild.access.role === 'admin' ? [['settings', 'Settings', `${base}/settings`]] : []),
+    ...(guild.access.role === 'admin'
+      ? ([
+          ['settings', 'Settings', `${base}/settings`],
+          ['audit', 'Audit log', `${base}/audit`],
+          ['data', 'Data', `${base}/data`],
+        ] as const)
+      : []),
   ] as const;
   return (
     <div className="toolbar">

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client.ts';
+import { queryTerms } from '../crypto.ts';
 import { categories, messages, tickets, users } from '../schema.ts';
 
 const opener = alias(users, 'opener');
@@ -43,12 +44,27 @@ function conditions(f: BoardFilter): SQL | undefined {
   if (f.label) parts.push(sql`${tickets.labels} @> array[${f.label}]::text[]`);
   if (f.status && f.status !== 'all') parts.push(eq(tickets.status, f.status));
   if (f.q) {
+    // Message content, topics and answers are encrypted: they are matched word
+    // by word through their blind index. Names and the number are plain.
     const like = `%${escapeLike(f.q)}%`;
     const asNumber = /^#?\d{1,9}$/.test(f.q) ? Number(f.q.replace('#', '')) : undefined;
-    parts.push(sql`(${tickets.topic} ilike ${like}
+    const words = queryTerms(f.q);
+    const byWords =
+      words.length === 0
+        ? sql`false`
+        : and(
+            ...words.map((hashes) => {
+              const any = sql`array[${sql.join(
+                hashes.map((h) => sql`${h}`),
+                sql`, `,
+              )}]::text[]`;
+              return sql`(${tickets.searchTerms} && ${any}
+                or exists (select 1 from ${messages} m where m.ticket_id = ${tickets.id} and m.deleted_at is null and m.search_terms && ${any}))`;
+            }),
+          );
+    parts.push(sql`(${byWords}
       ${asNumber !== undefined ? sql`or ${tickets.number} = ${asNumber}` : sql``}
-      or exists (select 1 from ${users} o2 where o2.id = ${tickets.openerId} and (o2.username ilike ${like} or o2.global_name ilike ${like}))
-      or exists (select 1 from ${messages} m where m.ticket_id = ${tickets.id} and m.deleted_at is null and m.content ilike ${like}))`);
+      or exists (select 1 from ${users} o2 where o2.id = ${tickets.openerId} and (o2.username ilike ${like} or o2.global_name ilike ${like})))`);
   }
   return and(...parts);
 }
@@ -83,7 +99,7 @@ const cardFields = {
     avatar: assignee.avatar,
   },
   lastMessage: {
-    content: sql<string>`left(${last.content}, 200)`,
+    content: last.content,
     at: last.createdAt,
     authorId: last.authorId,
     internal: last.internal,

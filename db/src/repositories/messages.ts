@@ -2,6 +2,7 @@ import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor, Transaction } from '../client.ts';
+import { blindTerms } from '../crypto.ts';
 import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
 import { appendEvent, appendEvents } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
@@ -30,6 +31,18 @@ export interface MessageInput {
 
 export type UpsertResult = { changed: false } | { changed: true; created: boolean; seq: number };
 
+/** The blind index of a message: its content and the text of its embeds. */
+export function messageTerms(content: string, embeds: MessageRow['embeds'] = []): string[] {
+  return blindTerms(
+    content,
+    ...(embeds ?? []).flatMap((e) => [
+      e.title,
+      e.description,
+      ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
+    ]),
+  );
+}
+
 /** The row a message input becomes. */
 function messageRow(input: MessageInput) {
   return {
@@ -41,6 +54,7 @@ function messageRow(input: MessageInput) {
     content: input.content,
     attachments: input.attachments ?? [],
     embeds: input.embeds ?? [],
+    searchTerms: messageTerms(input.content, input.embeds),
     source: input.source ?? 'discord',
     internal: input.internal ?? false,
     createdAt: input.createdAt,
@@ -55,6 +69,7 @@ const applyNewerEdit = {
     content: sql`excluded.content`,
     attachments: sql`excluded.attachments`,
     embeds: sql`excluded.embeds`,
+    searchTerms: sql`excluded.search_terms`,
     editedAt: sql`excluded.edited_at`,
   },
   setWhere: sql`${messages.deletedAt} is null
@@ -237,6 +252,7 @@ export async function queueReply(db: Executor, input: ReplyInput) {
         channelId: input.channelId,
         authorId: input.authorId,
         content: input.content,
+        searchTerms: messageTerms(input.content),
         source: 'dashboard',
         nonce: id,
         delivery: 'pending',
@@ -311,6 +327,7 @@ export async function addNote(
         ticketId: input.ticketId,
         authorId: input.authorId,
         content: input.content,
+        searchTerms: messageTerms(input.content),
         internal: true,
         source: input.source ?? 'discord',
         createdAt: snowflakeTime(id),
@@ -519,8 +536,12 @@ async function changeNote(
       .update(messages)
       .set(
         change.deleted
-          ? { content: '', deletedAt: sql`now()` }
-          : { content: change.content, editedAt: sql`now()` },
+          ? { content: '', searchTerms: [], deletedAt: sql`now()` }
+          : {
+              content: change.content,
+              searchTerms: messageTerms(change.content),
+              editedAt: sql`now()`,
+            },
       )
       .where(
         and(

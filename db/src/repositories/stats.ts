@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
-
-type Rows<T> = { rows: T[] };
+import { type Executor, execute } from '../client.ts';
 
 async function rows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as Rows<T>).rows;
+  return (await execute<T>(db, query)).rows;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { generateKeyBetween } from 'fractional-indexing';
 import type { Executor } from '../client.ts';
+import { blindTerms } from '../crypto.ts';
 import { boardColumns, guildSequences, type ticketPriority, tickets } from '../schema.ts';
 import { appendEvent } from './events.ts';
 
@@ -63,6 +64,7 @@ export async function createTicket(db: Executor, input: TicketInput) {
         channelId: input.channelId ?? null,
         topic: input.topic ?? null,
         answers: input.answers ?? {},
+        searchTerms: blindTerms(input.topic, ...Object.values(input.answers ?? {})),
         priority: input.priority ?? 'normal',
         columnId,
         position: generateKeyBetween(last?.position ?? null, null),
@@ -233,9 +235,24 @@ export async function updateTicket(
   } = {},
 ) {
   return db.transaction(async (tx) => {
+    let searchTerms: string[] | undefined;
+    if (change.topic !== undefined) {
+      // The topic is encrypted: its blind index is rebuilt here, with the answers'.
+      const [row] = await tx
+        .select({ answers: tickets.answers })
+        .from(tickets)
+        .where(eq(tickets.id, ticketId))
+        .for('update');
+      searchTerms = blindTerms(change.topic, ...Object.values(row?.answers ?? {}));
+    }
     const [ticket] = await tx
       .update(tickets)
-      .set({ ...change, version: sql`${tickets.version} + 1`, updatedAt: sql`now()` })
+      .set({
+        ...change,
+        ...(searchTerms ? { searchTerms } : {}),
+        version: sql`${tickets.version} + 1`,
+        updatedAt: sql`now()`,
+      })
       .where(
         and(
           eq(tickets.id, ticketId),
@@ -251,7 +268,12 @@ export async function updateTicket(
       ticketId,
       kind: options.kind ?? 'ticket.updated',
       actorId: options.actorId ?? null,
-      data: { ...change, ...options.data },
+      // Events are not encrypted: a new topic is recorded as changed, not spelled out.
+      data: {
+        ...change,
+        ...(change.topic !== undefined ? { topic: change.topic === null ? null : true } : {}),
+        ...options.data,
+      },
     });
     return { conflict: false as const, ticket, seq };
   });

@@ -93,7 +93,7 @@ export async function registerSessions(app: FastifyInstance, ctx: ServerContext)
   });
 }
 
-const cookieOptions = (ctx: ServerContext) => ({
+export const cookieOptions = (ctx: ServerContext) => ({
   path: '/',
   httpOnly: true,
   sameSite: 'lax' as const,

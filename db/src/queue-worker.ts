@@ -1,5 +1,9 @@
-import type { EventBus } from '@ticketflow/db/bus';
-import type { Logger } from 'pino';
+import type { EventBus } from './bus.ts';
+
+/** The part of a pino logger the loop uses. */
+export interface QueueLog {
+  error(detail: object, message: string): void;
+}
 
 export interface QueueItem {
   id: number;
@@ -12,7 +16,7 @@ export interface QueueWorkerOptions<T extends QueueItem> {
   bus: EventBus;
   /** The bus channel that announces new items. */
   channel: string;
-  log: Logger;
+  log: QueueLog;
   concurrency: number;
   /** Safety net when a notification is missed. */
   pollMs: number;

@@ -1,0 +1,187 @@
+import { is, sql } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import { type Executor, execute, type Transaction } from '../client.ts';
+import { encrypt } from '../crypto.ts';
+import * as schema from '../schema.ts';
+import { guilds, users } from '../schema.ts';
+
+/** Every table of the schema, by its SQL name. */
+export function schemaTables(): Map<string, { table: PgTable; columns: string[] }> {
+  const out = new Map<string, { table: PgTable; columns: string[] }>();
+  for (const value of Object.values(schema)) {
+    if (!is(value, PgTable)) continue;
+    const config = getTableConfig(value);
+    out.set(config.name, { table: value, columns: config.columns.map((c) => c.name) });
+  }
+  return out;
+}
+
+/**
+ * Tables that hold no row of a guild, and why. A table with a `guild_id`
+ * column is a guild's by that column; every other table must be listed here
+ * (the erasure test fails on a table that is neither).
+ */
+export const tablesWithoutGuild: Record<string, string> = {
+  users: "people, shared by every server: a user's row goes when no server's data needs it",
+  sessions: 'logins: a user id and encrypted OAuth tokens, nothing of any server',
+};
+
+/** The tables holding a guild's rows: each with a `guild_id` column, plus `guilds` itself. */
+export function guildTables(): string[] {
+  return [...schemaTables()]
+    .filter(([, t]) => t.columns.includes('guild_id'))
+    .map(([name]) => name)
+    .sort();
+}
+
+/** Exactly how many rows of each table belong to the guild (what erasing it deletes). */
+export async function countGuildRows(
+  db: Executor,
+  guildId: string,
+): Promise<Record<string, number>> {
+  const names = guildTables();
+  const counts: Record<string, number> = {};
+  const selects = names.map(
+    (name) =>
+      sql`select ${name} as name, count(*)::int as n from ${sql.identifier(name)} where guild_id = ${guildId}`,
+  );
+  const result = await execute<{ name: string; n: number }>(
+    db,
+    sql`${sql.join(selects, sql` union all `)} union all select 'guilds', count(*)::int from guilds where id = ${guildId}`,
+  );
+  for (const row of result.rows) counts[row.name] = Number(row.n);
+  return counts;
+}
+
+/** The people a guild's rows mention (authors, openers, staff, raters, actors). */
+async function peopleOf(tx: Transaction, guildId: string): Promise<string[]> {
+  const result = await execute<{ id: string }>(
+    tx,
+    sql`
+    select author_id::text as id from messages where guild_id = ${guildId} and author_id is not null
+    union select opener_id::text from tickets where guild_id = ${guildId}
+    union select assignee_id::text from tickets where guild_id = ${guildId} and assignee_id is not null
+    union select closed_by::text from tickets where guild_id = ${guildId} and closed_by is not null
+    union select user_id::text from feedback where guild_id = ${guildId}
+    union select actor_id::text from events where guild_id = ${guildId} and actor_id is not null`,
+  );
+  return result.rows.map((r) => r.id);
+}
+
+/** Deletes the users rows among `ids` that no remaining data and no login needs. */
+async function dropUnneededUsers(tx: Transaction, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const list = sql`string_to_array(${ids.join(',')}, ',')::bigint[]`;
+  const result = await execute(
+    tx,
+    sql`
+    delete from users u where u.id = any(${list}) and u.id <> 0
+      and not exists (select 1 from messages m where m.author_id = u.id)
+      and not exists (select 1 from tickets t where u.id in (t.opener_id, t.assignee_id, t.closed_by))
+      and not exists (select 1 from feedback f where f.user_id = u.id)
+      and not exists (select 1 from events e where e.actor_id = u.id)
+      and not exists (select 1 from sessions s where s.user_id = u.id)
+      and not exists (select 1 from guilds g where g.owner_id = u.id)`,
+  );
+  return result.rowCount;
+}
+
+/**
+ * Erases a guild: every row of it in every table (the guild row's foreign
+ * keys cascade to each table with a guild_id), and the people it mentioned
+ * that nothing else needs. Returns what was deleted, table by table.
+ */
+export async function eraseGuild(db: Executor, guildId: string) {
+  return db.transaction(async (tx) => {
+    const counts = await countGuildRows(tx, guildId);
+    const people = await peopleOf(tx, guildId);
+    await tx.delete(guilds).where(sql`${guilds.id} = ${guildId}`);
+    // Belt and braces: a table whose guild_id has no cascading key is emptied too.
+    for (const name of guildTables()) {
+      await tx.execute(sql`delete from ${sql.identifier(name)} where guild_id = ${guildId}`);
+    }
+    counts.users = await dropUnneededUsers(tx, people);
+    return counts;
+  });
+}
+
+/** Who an erased person becomes: their messages stay in the timeline, signed by nobody. */
+export const DELETED_USER_ID = '0';
+
+/**
+ * Erases one person's data: in one guild (an admin's request), or in every
+ * guild and their login too (their own request). Their messages stay as
+ * "Deleted user" with content, attachments and embeds removed; what they
+ * answered when opening, their ratings and comments go; their id is replaced
+ * by the deleted user's wherever it was recorded. Their user row goes when
+ * nothing else needs it (always, for their own request).
+ */
+export async function eraseUser(db: Executor, userId: string, scope: { guildId?: string } = {}) {
+  return db.transaction(async (tx) => {
+    const inScope = (column = 'guild_id') =>
+      scope.guildId ? sql`and ${sql.identifier(column)} = ${scope.guildId}` : sql``;
+    await tx
+      .insert(users)
+      .values({ id: DELETED_USER_ID, username: 'Deleted user' })
+      .onConflictDoNothing();
+    const counts: Record<string, number> = {};
+    const run = async (name: string, query: ReturnType<typeof sql>) => {
+      counts[name] = (counts[name] ?? 0) + (await execute(tx, query)).rowCount;
+    };
+    // Plain SQL here: the emptied encrypted columns are encrypted by hand.
+    const emptyContent = encrypt('');
+    const emptyList = encrypt('[]');
+    const emptyObject = encrypt('{}');
+    await run(
+      'messages',
+      sql`update messages set content = ${emptyContent}, attachments = ${emptyList}, embeds = ${emptyList},
+        search_terms = '{}', author_id = ${DELETED_USER_ID} where author_id = ${userId} ${inScope()}`,
+    );
+    await run(
+      'tickets',
+      sql`update tickets set opener_id = ${DELETED_USER_ID}, topic = null, answers = ${emptyObject}, search_terms = '{}'
+        where opener_id = ${userId} ${inScope()}`,
+    );
+    await run(
+      'tickets',
+      sql`update tickets set assignee_id = null where assignee_id = ${userId} ${inScope()}`,
+    );
+    await run(
+      'tickets',
+      sql`update tickets set closed_by = ${DELETED_USER_ID} where closed_by = ${userId} ${inScope()}`,
+    );
+    await run('feedback', sql`delete from feedback where user_id = ${userId} ${inScope()}`);
+    await run(
+      'tags',
+      sql`update tags set created_by = null where created_by = ${userId} ${inScope()}`,
+    );
+    // Ids recorded inside JSON (who was added, assigned, ...) and as actors.
+    for (const table of ['events', 'outbox', 'jobs', 'audit_log'] as const) {
+      const data = table === 'events' || table === 'audit_log' ? 'data' : 'payload';
+      await run(
+        table,
+        sql`update ${sql.identifier(table)} set ${sql.identifier(data)} = replace(${sql.identifier(data)}::text, ${`"${userId}"`}, ${`"${DELETED_USER_ID}"`})::jsonb
+          where ${sql.identifier(data)}::text like ${`%"${userId}"%`} ${inScope()}`,
+      );
+    }
+    await run(
+      'events',
+      sql`update events set actor_id = ${DELETED_USER_ID} where actor_id = ${userId} ${inScope()}`,
+    );
+    await run(
+      'audit_log',
+      sql`update audit_log set actor_id = ${DELETED_USER_ID}, ip = null, user_agent = null where actor_id = ${userId} ${inScope()}`,
+    );
+    await run(
+      'audit_log',
+      sql`update audit_log set target_id = ${DELETED_USER_ID} where target_type = 'user' and target_id = ${userId} ${inScope()}`,
+    );
+    if (scope.guildId) {
+      counts.users = await dropUnneededUsers(tx, [userId]);
+    } else {
+      await run('sessions', sql`delete from sessions where user_id = ${userId}`);
+      await run('users', sql`delete from users where id = ${userId}`);
+    }
+    return counts;
+  });
+}

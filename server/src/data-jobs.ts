@@ -1,0 +1,194 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { channels } from '@ticketflow/db/bus';
+import type { DatabaseHandle } from '@ticketflow/db/client';
+import { QueueWorker } from '@ticketflow/db/queue-worker';
+import { eraseGuild } from '@ticketflow/db/repositories/erasure';
+import { getGuild } from '@ticketflow/db/repositories/guilds';
+import { jobQueue, scheduleJob } from '@ticketflow/db/repositories/jobs';
+import { reencryptAll } from '@ticketflow/db/repositories/reencrypt';
+import { purgeExpired } from '@ticketflow/db/repositories/retention';
+import { auditLog, dataRequests, type jobs } from '@ticketflow/db/schema';
+import { eq, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { buildExport } from './data-export.ts';
+
+/** How long an export archive can be downloaded. */
+export const EXPORT_TTL_MS = 24 * 60 * 60 * 1000;
+
+const exportPayload = z.object({ requestId: z.uuid(), guildId: z.string().regex(/^\d+$/) });
+const guildPayload = z.object({ guildId: z.string().regex(/^\d+$/) });
+
+type JobRow = typeof jobs.$inferSelect;
+interface DataJobContext {
+  database: DatabaseHandle;
+  dataDir: string;
+  log: Pick<Logger, 'error' | 'info'>;
+  /** Takes this instance's sockets out of an erased guild's rooms. */
+  dropGuild?: (guildId: string) => void;
+}
+/** A data job; returning `next` schedules the same job again then (daily retention). */
+type DataJob = (job: JobRow, ctx: DataJobContext) => Promise<{ next: Date } | undefined>;
+
+export const RETENTION_JOB = { kind: 'retention', key: 'retention' } as const;
+export const REENCRYPT_JOB = { kind: 'reencrypt', key: 'reencrypt' } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Builds an export archive under DATA_DIR/exports, recording progress on its request. */
+const exportJob: DataJob = async (job, { database, dataDir, log }) => {
+  const { db } = database;
+  const { requestId, guildId } = exportPayload.parse(job.payload);
+  await db
+    .update(dataRequests)
+    .set({ status: 'running', progress: 0, error: null })
+    .where(eq(dataRequests.id, requestId));
+  const file = join(dataDir, 'exports', `${requestId}.zip`);
+  const result = await buildExport(db, {
+    guildId,
+    file,
+    onProgress: async (percent) => {
+      await db
+        .update(dataRequests)
+        .set({ progress: percent })
+        .where(eq(dataRequests.id, requestId));
+    },
+  });
+  await db
+    .update(dataRequests)
+    .set({
+      status: 'done',
+      progress: 100,
+      filePath: file,
+      completedAt: sql`now()`,
+      expiresAt: new Date(Date.now() + EXPORT_TTL_MS),
+    })
+    .where(eq(dataRequests.id, requestId));
+  log.info({ requestId, guildId, ...result }, 'export built');
+  return undefined;
+};
+
+/**
+ * 30 days after the bot left a server (the job markGuildLeft scheduled),
+ * its data is erased, unless the bot came back (re-joining cancels the job;
+ * the check here covers a job already claimed).
+ */
+const purgeGuildJob: DataJob = async (job, { database, log, dropGuild }) => {
+  const { guildId } = guildPayload.parse({ guildId: job.guildId ?? job.payload.guildId });
+  const guild = await getGuild(database.db, guildId);
+  if (!guild?.leftAt) return undefined;
+  const counts = await eraseGuild(database.db, guildId);
+  await database.db.insert(auditLog).values({
+    guildId: null,
+    action: 'guild.purged',
+    targetType: 'guild',
+    targetId: guildId,
+    data: { counts, reason: 'the bot was removed 30 days ago' },
+  });
+  dropGuild?.(guildId);
+  log.info({ guildId, counts }, 'purged a server the bot left');
+  return undefined;
+};
+
+/** The daily retention purge; archives past their expiry are deleted from disk too. */
+const retentionJob: DataJob = async (_job, { database, log }) => {
+  const result = await purgeExpired(database.db);
+  for (const e of result.expiredExports) {
+    if (e.filePath) await rm(e.filePath, { force: true });
+  }
+  log.info(
+    {
+      auditLog: result.auditLog,
+      sessions: result.sessions,
+      closedTickets: result.closedTickets,
+      exports: result.expiredExports.length,
+    },
+    'retention purge',
+  );
+  return { next: new Date(Date.now() + DAY_MS) };
+};
+
+/** Moves every encrypted value to the current key (after ENCRYPTION_KEYS gained a new first key). */
+const reencryptJob: DataJob = async (_job, { database, log }) => {
+  const rewritten = await reencryptAll(database.db, {
+    onProgress: (table, done) => log.info({ table, done }, 're-encrypting'),
+  });
+  log.info({ rewritten }, 're-encryption finished');
+  return undefined;
+};
+
+export const dataJobs: Record<string, DataJob> = {
+  export: exportJob,
+  'purge-guild': purgeGuildJob,
+  [RETENTION_JOB.kind]: retentionJob,
+  [REENCRYPT_JOB.kind]: reencryptJob,
+};
+
+/**
+ * Runs the data-rights jobs in a server process: exports (written under
+ * DATA_DIR/exports; with several replicas that folder must be shared), the
+ * 30-day purge of servers the bot left, the daily retention purge and
+ * re-encryption after a key rotation. They are rows in `jobs`, so a restart
+ * loses none, and any replica may take one.
+ */
+export function createDataJobWorker(
+  options: DataJobContext & { workerId: string; pollMs?: number },
+) {
+  const { db } = options.database;
+  const again = new Map<number, Date>();
+  return new QueueWorker<JobRow>({
+    name: 'data-jobs',
+    bus: options.database.bus,
+    channel: channels.jobs,
+    log: options.log,
+    concurrency: 1,
+    pollMs: options.pollMs ?? 5_000,
+    claim: (limit) =>
+      jobQueue.claim(db, {
+        workerId: options.workerId,
+        limit,
+        leaseMs: 15 * 60_000,
+        kinds: Object.keys(dataJobs),
+      }),
+    perform: async (job) => {
+      const run = dataJobs[job.kind];
+      if (!run) throw new Error(`no handler for job ${job.kind}`);
+      const result = await run(job, options);
+      if (result?.next) again.set(job.id, result.next);
+    },
+    settle: async (job, error) => {
+      const lease = { id: job.id, workerId: options.workerId };
+      const next = again.get(job.id);
+      again.delete(job.id);
+      if (error === undefined) {
+        await jobQueue.complete(db, lease);
+        if (next) {
+          await scheduleJob(db, {
+            kind: job.kind,
+            ...(job.key ? { key: job.key } : {}),
+            runAt: next,
+            payload: job.payload,
+          });
+        }
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      options.log.error({ err: error, jobId: job.id, kind: job.kind }, 'data job failed');
+      const parsed = exportPayload.safeParse(job.payload);
+      if (job.kind === 'export' && parsed.success) {
+        await db
+          .update(dataRequests)
+          .set({ status: 'failed', error: message.slice(0, 500), completedAt: sql`now()` })
+          .where(eq(dataRequests.id, parsed.data.requestId));
+      }
+      if (job.kind !== 'export' && job.attempts < 5) {
+        // Retention and re-encryption are safe to run again: try later rather than stop.
+        await jobQueue.retry(db, lease, 60_000 * 2 ** job.attempts, {
+          message: message.slice(0, 500),
+        });
+        return;
+      }
+      await jobQueue.fail(db, lease, { message: message.slice(0, 500) });
+    },
+  });
+}

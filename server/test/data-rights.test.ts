@@ -1,0 +1,386 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decrypt } from '@ticketflow/db/crypto';
+import {
+  countGuildRows,
+  guildTables,
+  schemaTables,
+  tablesWithoutGuild,
+} from '@ticketflow/db/repositories/erasure';
+import { saveFeedback } from '@ticketflow/db/repositories/feedback';
+import { markGuildLeft, upsertUser } from '@ticketflow/db/repositories/guilds';
+import { addNote, upsertMessage } from '@ticketflow/db/repositories/messages';
+import { createTicket } from '@ticketflow/db/repositories/tickets';
+import type {
+  AuditResponse,
+  BoardResponse,
+  DataOverview,
+  DataRequest,
+} from '@ticketflow/shared/api';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { eventually } from '@ticketflow/shared/testing';
+import { strFromU8, unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportParts } from '../src/data-export.ts';
+import { login, type ServerBox, seedTicket, useServer } from './support.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'tf-data-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Every row of every table as JSON text, encrypted values decrypted: what a full dump would reveal. */
+async function dumpDatabase(t: ServerBox): Promise<string> {
+  const parts: string[] = [];
+  for (const name of schemaTables().keys()) {
+    const rows = await t.database.query<{ j: string }>(
+      `select row_to_json(x)::text as j from "${name}" x`,
+    );
+    for (const r of rows) parts.push(r.j.replace(/ef1\.[\w-]+\.[\w-]+/g, (v) => decrypt(v)));
+  }
+  return parts.join('\n');
+}
+
+async function say(t: ServerBox, ticketId: string, authorId: string, content: string) {
+  await upsertMessage(t.database.db, {
+    id: mintSnowflake(),
+    guildId: t.world.guildId,
+    ticketId,
+    authorId,
+    content,
+    attachments: [
+      {
+        id: '1',
+        filename: `${content.split(' ')[0]}.png`,
+        size: 1,
+        url: 'https://cdn.example/x.png',
+      },
+    ],
+    createdAt: new Date(),
+  });
+}
+
+describe('export', () => {
+  const t = useServer({ dataDir, dataJobs: { pollMs: 200 } });
+  let admin = '';
+  let otherAdmin = '';
+  beforeAll(async () => {
+    admin = await login(t, t.world.users.admin);
+    otherAdmin = await login(t, t.world.users.owner);
+  });
+  const g = () => `/api/guilds/${t.world.guildId}`;
+
+  it('builds an archive with every stored row of the server and a transcript per ticket, for the admin who asked only', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    await say(t, ticket.id, t.world.users.member, 'Where is my parcel Capybara?');
+    await say(t, ticket.id, t.world.users.support, 'Checking with the courier');
+    await addNote(t.database.db, {
+      guildId: t.world.guildId,
+      ticketId: ticket.id,
+      authorId: t.world.users.support,
+      content: 'Courier says lost',
+    });
+    await seedTicket(t, t.world.categories.billing);
+    // An unrelated server's rows must not be in the archive.
+    const elsewhere = await createTicket(t.database.db, {
+      guildId: t.world.otherGuildId,
+      openerId: t.world.users.member,
+      topic: 'Not yours',
+    });
+
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/exports`,
+      headers: { cookie: admin },
+    });
+    expect(asked.statusCode).toBe(202);
+    const request = asked.json() as DataRequest;
+    expect(request).toMatchObject({ kind: 'export', requestedBy: t.world.users.admin });
+    // Asking again while it runs shows the same export.
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/exports`,
+      headers: { cookie: admin },
+    });
+    expect((again.json() as DataRequest).id).toBe(request.id);
+
+    let done: DataRequest | undefined;
+    await eventually(async () => {
+      const overview = (
+        await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
+      ).json() as DataOverview;
+      done = overview.requests.find((r) => r.id === request.id);
+      return done?.status === 'done';
+    }, 30_000);
+    expect(done).toMatchObject({ progress: 100, downloadable: true });
+    const counts = await countGuildRows(t.database.db, t.world.guildId);
+
+    // Another admin of the server may not download it.
+    const theirs = await t.app.inject({
+      url: `${g()}/exports/${request.id}/download`,
+      headers: { cookie: otherAdmin },
+    });
+    expect(theirs.statusCode).toBe(403);
+    const staff = await login(t, t.world.users.support);
+    expect(
+      (
+        await t.app.inject({
+          url: `${g()}/exports/${request.id}/download`,
+          headers: { cookie: staff },
+        })
+      ).statusCode,
+    ).toBe(404);
+
+    const res = await t.app.inject({
+      url: `${g()}/exports/${request.id}/download`,
+      headers: { cookie: admin },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/zip');
+    const files = unzipSync(new Uint8Array(res.rawPayload));
+    const json = (name: string) =>
+      JSON.parse(strFromU8(files[name] as Uint8Array)) as Record<string, unknown>[];
+
+    // Every table holding the server's rows has its file, and every row is there.
+    const parts = exportParts(t.world.guildId);
+    for (const table of guildTables()) {
+      expect(
+        parts.map((p) => p.table),
+        `${table} has no file in the export`,
+      ).toContain(table);
+    }
+    expect(parts.map((p) => p.table)).toContain('guilds');
+    const inArchive: Record<string, number> = {};
+    for (const p of parts) inArchive[p.table] = (inArchive[p.table] ?? 0) + json(p.file).length;
+    expect(inArchive).toEqual(counts);
+
+    const messages = json('messages.json');
+    expect(messages.map((m) => m.content)).toEqual(
+      expect.arrayContaining(['Where is my parcel Capybara?', 'Checking with the courier']),
+    );
+    expect(json('notes.json').map((m) => m.content)).toEqual(['Courier says lost']);
+    expect(json('tickets.json').map((x) => x.id)).not.toContain(elsewhere.ticket.id);
+    expect(json('server.json')[0]).toMatchObject({ id: t.world.guildId, name: 'TicketFlow Demo' });
+    // The people the rows mention and the dashboard knows (the admin logged in; the bot stores the rest).
+    expect(json('users.json').map((u) => u.id)).toContain(t.world.users.admin);
+    const transcript = strFromU8(files[`transcripts/ticket-${ticket.number}.html`] as Uint8Array);
+    expect(transcript).toContain('Where is my parcel Capybara?');
+    expect(Object.keys(files).filter((f) => f.startsWith('transcripts/'))).toHaveLength(
+      counts.tickets ?? -1,
+    );
+
+    const audit = (
+      await t.app.inject({ url: `${g()}/audit?action=export.`, headers: { cookie: admin } })
+    ).json() as AuditResponse;
+    expect(audit.entries.map((e) => [e.action, e.actorId, e.targetId])).toEqual([
+      ['export.downloaded', t.world.users.admin, request.id],
+      ['export.requested', t.world.users.admin, request.id],
+    ]);
+  });
+
+  it('refuses a download that is not ready, expired or unknown, with a clear status', async () => {
+    const missing = await t.app.inject({
+      url: `${g()}/exports/00000000-0000-4000-8000-000000000000/download`,
+      headers: { cookie: admin },
+    });
+    expect(missing.statusCode).toBe(404);
+    const [row] = await t.database.query<{ id: string }>(
+      `select id from data_requests where kind = 'export' and status = 'done' limit 1`,
+    );
+    await t.database.query(
+      `update data_requests set expires_at = now() - interval '1 second' where id = $1`,
+      [row?.id],
+    );
+    const expired = await t.app.inject({
+      url: `${g()}/exports/${row?.id}/download`,
+      headers: { cookie: admin },
+    });
+    expect(expired.statusCode).toBe(410);
+    expect(expired.json().message).toMatch(/expired/);
+  });
+});
+
+describe('erasure', () => {
+  const t = useServer({ dataDir, dataJobs: { pollMs: 200 } });
+  const g = () => `/api/guilds/${t.world.guildId}`;
+
+  it("erases one person in a server: their words and name are nowhere in the database, the timeline stays as 'Deleted user'", async () => {
+    const admin = await login(t, t.world.users.admin);
+    const { member } = t.world.users;
+    // As the bot stores a member it sees write.
+    await upsertUser(t.database.db, {
+      id: member,
+      username: 'pangolin_fan',
+      globalName: 'Pangolin Fan',
+    });
+    const ticket = await createTicket(t.database.db, {
+      guildId: t.world.guildId,
+      openerId: member,
+      categoryId: t.world.categories.support,
+      topic: 'Pangolin invoice',
+      answers: { q1: 'Account pangolin-77' },
+    });
+    await say(t, ticket.ticket.id, member, 'Pangolin says hello');
+    await say(t, ticket.ticket.id, t.world.users.support, 'Hello! Looking into it');
+    await saveFeedback(t.database.db, { ticketId: ticket.ticket.id, userId: member, rating: 2 });
+    await saveFeedback(t.database.db, {
+      ticketId: ticket.ticket.id,
+      userId: member,
+      comment: 'Pangolin was slow',
+    });
+    const [memberRow] = await t.database.query<{ username: string; global_name: string | null }>(
+      'select username, global_name from users where id = $1',
+      [member],
+    );
+    expect(memberRow).toBeDefined();
+    expect((await dumpDatabase(t)).toLowerCase()).toContain('pangolin');
+
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/erase-user`,
+      headers: { cookie: admin },
+      payload: { userId: member },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().counts.messages).toBeGreaterThanOrEqual(1);
+
+    const dump = (await dumpDatabase(t)).toLowerCase();
+    expect(dump).not.toContain('pangolin');
+    const board = (
+      await t.app.inject({ url: `${g()}/board?status=all`, headers: { cookie: admin } })
+    ).json() as BoardResponse;
+    const card = board.columns.flatMap((c) => c.cards).find((c) => c.id === ticket.ticket.id);
+    expect(card?.opener?.username).toBe('Deleted user');
+    // The staff reply is untouched.
+    expect(dump).toContain('looking into it');
+    const audit = (
+      await t.app.inject({ url: `${g()}/audit?action=user.erased`, headers: { cookie: admin } })
+    ).json() as AuditResponse;
+    expect(audit.entries).toHaveLength(1);
+    expect(audit.entries[0]).toMatchObject({
+      actorId: t.world.users.admin,
+      targetType: 'user',
+      targetId: member,
+    });
+  });
+
+  it('erases a person everywhere at their own request, and logs them out', async () => {
+    const staffId = t.world.users.billing;
+    const cookie = await login(t, staffId);
+    const ticket = await seedTicket(t, t.world.categories.billing);
+    await say(t, ticket.id, staffId, 'Armadillo refund approved');
+    await createTicket(t.database.db, {
+      guildId: t.world.otherGuildId,
+      openerId: staffId,
+      topic: 'Armadillo elsewhere',
+    });
+    const [{ username } = { username: '' }] = await t.database.query<{ username: string }>(
+      'select username from users where id = $1',
+      [staffId],
+    );
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/me/erase',
+      headers: { cookie },
+      payload: { confirm: 'yes' },
+    });
+    expect(wrong.statusCode).toBe(400);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/me/erase',
+      headers: { cookie },
+      payload: { confirm: 'erase my data' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/api/me', headers: { cookie } })).statusCode).toBe(401);
+    const dump = (await dumpDatabase(t)).toLowerCase();
+    expect(dump).not.toContain('armadillo');
+    expect(dump).not.toContain(`"${username.toLowerCase()}"`);
+    expect(await t.database.query('select 1 from users where id = $1', [staffId])).toHaveLength(0);
+    expect(
+      await t.database.query('select 1 from sessions where user_id = $1', [staffId]),
+    ).toHaveLength(0);
+  });
+
+  it("erases the whole server for its owner, confirmed by its name: every table holds none of its rows, another server's are untouched", async () => {
+    // Every table either has a guild_id or is declared as holding no server's rows.
+    for (const [name, table] of schemaTables()) {
+      if (!table.columns.includes('guild_id') && name !== 'guilds') {
+        expect(
+          tablesWithoutGuild,
+          `table ${name} has no guild_id: erase it or declare why not`,
+        ).toHaveProperty(name);
+      }
+    }
+    const owner = await login(t, t.world.users.owner);
+    const admin = await login(t, t.world.users.admin);
+    await seedTicket(t, t.world.categories.support);
+    const elsewhere = await createTicket(t.database.db, {
+      guildId: t.world.otherGuildId,
+      openerId: t.world.users.member,
+    });
+    await say(t, elsewhere.ticket.id, t.world.users.member, 'other server');
+    const otherBefore = await countGuildRows(t.database.db, t.world.otherGuildId);
+    const overview = (
+      await t.app.inject({ url: `${g()}/data`, headers: { cookie: owner } })
+    ).json() as DataOverview;
+    expect(overview.canEraseServer).toBe(true);
+    expect(overview.counts).toEqual(await countGuildRows(t.database.db, t.world.guildId));
+    expect(overview.counts.tickets).toBeGreaterThan(0);
+
+    const byAdmin = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/erase`,
+      headers: { cookie: admin },
+      payload: { confirmName: 'TicketFlow Demo' },
+    });
+    expect(byAdmin.statusCode).toBe(403);
+    const wrongName = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/erase`,
+      headers: { cookie: owner },
+      payload: { confirmName: 'TicketFlow' },
+    });
+    expect(wrongName.statusCode).toBe(400);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/erase`,
+      headers: { cookie: owner },
+      payload: { confirmName: 'TicketFlow Demo' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().counts.tickets).toBe(overview.counts.tickets);
+
+    for (const name of guildTables()) {
+      const [row] = await t.database.query<{ n: number }>(
+        `select count(*)::int as n from "${name}" where guild_id = $1`,
+        [t.world.guildId],
+      );
+      expect(row?.n, `rows left in ${name}`).toBe(0);
+    }
+    expect(
+      await t.database.query('select 1 from guilds where id = $1', [t.world.guildId]),
+    ).toHaveLength(0);
+    expect(await countGuildRows(t.database.db, t.world.otherGuildId)).toEqual(otherBefore);
+    const [record] = await t.database.query<{ action: string; target_id: string }>(
+      `select action, target_id::text from audit_log where action = 'guild.erased'`,
+    );
+    expect(record).toEqual({ action: 'guild.erased', target_id: t.world.guildId });
+    // The server is gone for the dashboard too.
+    expect(
+      (await t.app.inject({ url: `${g()}/board`, headers: { cookie: owner } })).statusCode,
+    ).toBe(404);
+  });
+
+  it('purges a server 30 days after the bot left it, by a scheduled job', async () => {
+    const guildId = t.world.otherGuildId;
+    expect((await countGuildRows(t.database.db, guildId)).tickets).toBeGreaterThan(0);
+    await markGuildLeft(t.database.db, guildId, new Date(Date.now() - 31 * 24 * 3600 * 1000));
+    await eventually(
+      async () => (await countGuildRows(t.database.db, guildId)).guilds === 0,
+      20_000,
+    );
+    expect(Object.values(await countGuildRows(t.database.db, guildId)).every((n) => n === 0)).toBe(
+      true,
+    );
+  });
+});
