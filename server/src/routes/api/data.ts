@@ -18,7 +18,7 @@ import {
   guildParams,
 } from '@ticketflow/shared/api';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '@ticketflow/shared/errors';
-import { and, desc, eq, gte, inArray, like, lt, lte, or } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, lte, or } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { audit, requireSession, type ServerContext } from '../../context.ts';
