@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { memoryBench } from '@ticketflow/bot/bench/memory';
 import { testDatabaseKind } from '@ticketflow/db/testing';
 import { boardBench } from '@ticketflow/server/bench/board';
+import { exportBench } from '@ticketflow/server/bench/export';
 import { latencyBench } from '@ticketflow/server/bench/latency';
 import { backfillBench, mirroringBench } from './bench/mirroring.ts';
 import { MESSAGES, storageBench } from './bench/storage.ts';
@@ -28,6 +29,7 @@ const serverRows =
   testDatabaseKind === 'postgres'
     ? [...(await section('server latency', latencyBench)), ...(await section('board', boardBench))]
     : ['| not measured: set TEST_DATABASE_URL to a Postgres server | – | – | – | – |'];
+const exports = await section('export memory', () => exportBench());
 
 const doc = `# Benchmarks
 
@@ -89,8 +91,19 @@ process, beside a bare Fastify route doing \`SELECT 1\` through the same pool.
 |---|---|---|---|---|
 ${serverRows.join('\n')}
 
-Not measured yet: the dashboard's bundle and first render (issue #7), export
-memory (issue #8).
+## Data rights: export memory
+
+A server's whole export (every row as JSON, an HTML transcript per ticket of
+1,000 messages, zipped; message content encrypted at rest, so every value is
+decrypted on the way) at two sizes, each in a child process that samples its
+own memory every 20 ms. Target: bounded memory, i.e. the peak heap does not
+grow with the size of the server (at most 2× for 10× the messages).
+
+| what | time | archive | peak RSS | peak heap |
+|---|---|---|---|---|
+${exports.join('\n')}
+
+Not measured yet: the dashboard's bundle and first render (issue #7).
 `;
 const target = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 writeFileSync(target, doc);

@@ -3,6 +3,7 @@
 // discord.js client with default caches and the member intent, the way many
 // bots are written. Reports RSS and heap once every guild has arrived.
 import { openDatabase } from '@ticketflow/db/client';
+import { useKeyring } from '@ticketflow/db/crypto';
 import { migrateDatabase } from '@ticketflow/db/migrate';
 import { Client, GatewayIntentBits } from 'discord.js';
 import pino from 'pino';
@@ -37,6 +38,9 @@ const waitFor = async (ready: () => boolean) => {
 
 let stop = async () => {};
 if (mode === 'ticketflow') {
+  // Any key: what this process stores is not read back. (Not db/testing's: it
+  // would load Vitest into the process being measured.)
+  useKeyring([{ id: 'bench', key: Buffer.alloc(32, 1) }]);
   const database = await openDatabase(
     databaseUrl.startsWith('pglite:')
       ? { kind: 'pglite', dataDir: databaseUrl.slice('pglite:'.length) }

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 /**
  * Encryption at rest: AES-256-GCM with Node's crypto for the columns that hold
@@ -25,8 +33,9 @@ export class EncryptionError extends Error {
 }
 
 interface Keyring {
-  current: EncryptionKey;
-  byId: Map<string, Buffer>;
+  current: { id: string; key: KeyObject };
+  /** Key objects made once: building one per call costs more than the cipher itself. */
+  byId: Map<string, KeyObject>;
   /** HMAC keys for the blind search index, one per encryption key. */
   searchKeys: Map<string, Buffer>;
 }
@@ -42,7 +51,7 @@ let keyring: Keyring | undefined;
 export function useKeyring(keys: readonly EncryptionKey[]): void {
   const [current] = keys;
   if (!current) throw new EncryptionError('the keyring needs at least one key');
-  const byId = new Map<string, Buffer>();
+  const byId = new Map<string, KeyObject>();
   const searchKeys = new Map<string, Buffer>();
   for (const k of keys) {
     if (!keyIdPattern.test(k.id)) {
@@ -50,13 +59,17 @@ export function useKeyring(keys: readonly EncryptionKey[]): void {
     }
     if (k.key.length !== 32) throw new EncryptionError(`key "${k.id}" must be 32 bytes`);
     if (byId.has(k.id)) throw new EncryptionError(`key id "${k.id}" is given twice`);
-    byId.set(k.id, k.key);
+    byId.set(k.id, createSecretKey(k.key));
     searchKeys.set(
       k.id,
       Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'ticketflow blind index', 32)),
     );
   }
-  keyring = { current, byId, searchKeys };
+  keyring = {
+    current: { id: current.id, key: byId.get(current.id) as KeyObject },
+    byId,
+    searchKeys,
+  };
 }
 
 /** True once useKeyring has run. */

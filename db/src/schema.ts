@@ -240,7 +240,8 @@ export const messages = pgTable(
   (t) => [
     index('messages_ticket_idx').on(t.ticketId, t.id),
     uniqueIndex('messages_nonce_uq').on(t.nonce),
-    index('messages_guild_idx').on(t.guildId),
+    // A guild's messages in id order: exports page through them; erasure finds them.
+    index('messages_guild_idx').on(t.guildId, t.id),
     index('messages_search_idx').using('gin', t.searchTerms),
   ],
 );

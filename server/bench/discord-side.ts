@@ -5,12 +5,15 @@
 // replies reach the emulator.
 import { startTestBot } from '@ticketflow/bot/test/support';
 import { openDatabase } from '@ticketflow/db/client';
+import { useTestKeyring } from '@ticketflow/db/testing';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { z } from 'zod';
 import { seedTicket, seedWorld } from '../test/world.ts';
 import { epochNow, paced } from './stack.ts';
 
 const databaseUrl = z.string().parse(process.argv[2]);
+// The parent's key: it reads what this process stores.
+useTestKeyring();
 const database = await openDatabase({ kind: 'postgres', url: databaseUrl, max: 10 });
 const emulator = await Emulator.start();
 const world = await seedWorld(emulator, database);

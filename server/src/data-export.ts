@@ -196,43 +196,55 @@ export async function buildExport(
     out.on('error', reject);
   });
   archive.pipe(out);
+  // One entry at a time: archiver starts reading a stream as soon as it is
+  // appended, so appending them all at once would read the whole server ahead.
+  const entries: { name: string; make: () => Readable }[] = [];
   let rows = 0;
   for (const part of exportParts(guildId)) {
-    archive.append(
-      Readable.from(
-        jsonRows(db, part, async (n) => {
-          rows += n;
-          await counted(n);
-        }),
-      ),
-      { name: part.file },
-    );
+    entries.push({
+      name: part.file,
+      make: () =>
+        Readable.from(
+          jsonRows(db, part, async (n) => {
+            rows += n;
+            await counted(n);
+          }),
+        ),
+    });
   }
-  archive.append(Readable.from(peopleJson(db, guildId)), { name: 'users.json' });
+  entries.push({ name: 'users.json', make: () => Readable.from(peopleJson(db, guildId)) });
   const [guild] = await db.select().from(guilds).where(eq(guilds.id, guildId));
   for (const t of ticketRows) {
-    archive.append(
-      Readable.from(
-        (async function* () {
-          const [ticket] = await db.select().from(tickets).where(eq(tickets.id, t.id));
-          if (!ticket) return;
-          const all = await allTicketMessages(db, t.id);
-          yield renderTranscript({
-            guildName: guild?.name ?? '',
-            ticket,
-            messages: all,
-            includeNotes: true,
-          });
-          await counted(1);
-        })(),
-      ),
-      { name: `transcripts/ticket-${t.number}.html` },
-    );
+    entries.push({
+      name: `transcripts/ticket-${t.number}.html`,
+      make: () =>
+        Readable.from(
+          (async function* () {
+            const [ticket] = await db.select().from(tickets).where(eq(tickets.id, t.id));
+            if (!ticket) return;
+            const all = await allTicketMessages(db, t.id);
+            yield renderTranscript({
+              guildName: guild?.name ?? '',
+              ticket,
+              messages: all,
+              includeNotes: true,
+            });
+            await counted(1);
+          })(),
+        ),
+    });
   }
   try {
+    for (const entry of entries) {
+      const written = once(archive, 'entry');
+      archive.append(entry.make(), { name: entry.name });
+      await Promise.race([written, failed]);
+    }
     await Promise.race([archive.finalize(), failed]);
     if (!out.closed) await Promise.race([once(out, 'close'), failed]);
   } catch (error) {
+    archive.abort();
+    out.destroy();
     await rm(partial, { force: true });
     throw error;
   }

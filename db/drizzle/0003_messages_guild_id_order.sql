@@ -1,0 +1,2 @@
+DROP INDEX "messages_guild_idx";--> statement-breakpoint
+CREATE INDEX "messages_guild_idx" ON "messages" USING btree ("guild_id","id");
