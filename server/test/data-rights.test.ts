@@ -345,10 +345,13 @@ describe('erasure', () => {
       method: 'POST',
       url: `${g()}/erase`,
       headers: { cookie: owner },
-      payload: { confirmName: 'TicketFlow Demo' },
+      payload: { confirmName: 'TicketFlow Demo', leave: true },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json().counts.tickets).toBe(overview.counts.tickets);
+    // The owner asked the bot to leave too.
+    const guild = t.emulator.state.guild(t.world.guildId);
+    expect(guild.members.has(t.world.application.botUserId)).toBe(false);
 
     for (const name of guildTables()) {
       const [row] = await t.database.query<{ n: number }>(
