@@ -85,6 +85,8 @@ export interface LiveHandlers {
   /** Seq gap, reconnect or a lost connection healed: the caller refetches. */
   onResync(): void;
   onConnection(connected: boolean): void;
+  /** True while changes must wait (a card is being dragged); `release()` applies them. */
+  held?(): boolean;
 }
 
 /**
@@ -96,23 +98,34 @@ export function followGuild(
   guildId: string,
   seqOf: () => number | undefined,
   handlers: LiveHandlers,
-): () => void {
+): { stop(): void; release(): void } {
   const s = liveSocket();
+  // Events and resyncs held back while `handlers.held()`; applied in order on release.
+  const waiting: LiveEvent[] = [];
+  let resyncWaiting = false;
+  const resync = () => {
+    if (handlers.held?.()) resyncWaiting = true;
+    else handlers.onResync();
+  };
   let seq: number | undefined;
   const current = () => Math.max(seq ?? 0, seqOf() ?? 0);
   const join = () =>
     s.emit('join', { guildId }, (ack) => {
       if (!ack.ok) return;
-      if (seq !== undefined && ack.seq > current()) handlers.onResync();
+      if (seq !== undefined && ack.seq > current()) resync();
       seq = ack.seq;
     });
   const onEvent = (event: LiveEvent) => {
     if (event.guildId !== guildId) return;
+    if (handlers.held?.()) {
+      waiting.push(event);
+      return;
+    }
     const before = current();
     if (event.seq <= before) return; // already seen (the board was read after it)
     if (before > 0 && event.seq > before + 1) {
       seq = event.seq;
-      handlers.onResync();
+      resync();
       return;
     }
     seq = event.seq;
@@ -127,9 +140,9 @@ export function followGuild(
     handlers.onEvent?.(event);
   };
   const onTick = (tick: { guildId: string; seq: number }) => {
-    if (tick.guildId !== guildId) return;
+    if (tick.guildId !== guildId || handlers.held?.()) return;
     const before = current();
-    if (tick.seq > before + 1 && before > 0) handlers.onResync();
+    if (tick.seq > before + 1 && before > 0) resync();
     seq = Math.max(before, tick.seq);
   };
   const onConnect = () => {
@@ -142,11 +155,20 @@ export function followGuild(
   s.on('connect', onConnect);
   s.on('disconnect', onDisconnect);
   if (s.connected) join();
-  return () => {
-    s.emit('leave', { guildId });
-    s.off('event', onEvent);
-    s.off('tick', onTick);
-    s.off('connect', onConnect);
-    s.off('disconnect', onDisconnect);
+  return {
+    stop() {
+      s.emit('leave', { guildId });
+      s.off('event', onEvent);
+      s.off('tick', onTick);
+      s.off('connect', onConnect);
+      s.off('disconnect', onDisconnect);
+    },
+    release() {
+      for (const event of waiting.splice(0)) onEvent(event);
+      if (resyncWaiting) {
+        resyncWaiting = false;
+        handlers.onResync();
+      }
+    },
   };
 }

@@ -165,6 +165,35 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     );
   });
 
+  it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {
+    const channel = tickets.support.channelId ?? '';
+    const people = page.getByRole('region', { name: 'People' });
+    const find = async (name: string) => {
+      await people.getByLabel('Assign or add someone').fill(name);
+      await people.getByRole('button', { name: 'Find' }).click();
+    };
+    await find('ada');
+    await people.getByRole('button', { name: 'Assign' }).click();
+    await eventuallyRow(
+      `select 1 from tickets where id = '${tickets.support.id}' and assignee_id = ${t.world.users.admin}`,
+    );
+    await expect.poll(() => page.getByRole('dialog').textContent()).toContain('Adam (admin)');
+
+    // The member's own permission overwrite on the ticket channel (the bot writes it).
+    const letIn = () => {
+      const o = t.emulator.state.channel(channel).overwrites.get(t.world.users.member2);
+      return o !== undefined && (o.allow & VIEW_CHANNEL) !== 0n;
+    };
+    expect(letIn()).toBe(false);
+    await find('max');
+    // Not staff: can be let in, not assigned.
+    expect(await people.getByRole('button', { name: 'Assign' }).count()).toBe(0);
+    await people.getByRole('button', { name: 'Add Max (member) to the ticket' }).click();
+    await eventually(letIn);
+    await people.getByRole('button', { name: 'Remove Max (member) from the ticket' }).click();
+    await eventually(() => !letIn());
+  });
+
   it('renders markup in a message as text, in the ticket view and the transcript', async () => {
     const channel = tickets.support.channelId ?? '';
     const hostile =

@@ -110,6 +110,24 @@ export class DiscordClient {
     );
   }
 
+  /** Members whose username or nickname starts with `query` (Discord's member search), at most `limit`. */
+  async searchMembers(guildId: string, query: string, limit = 25) {
+    const q = new URLSearchParams({ query, limit: String(limit) });
+    const list = (await this.bot(`/guilds/${guildId}/members/search?${q}`, z.array(member))) ?? [];
+    return list.flatMap((m) =>
+      m.user
+        ? [
+            {
+              id: m.user.id,
+              username: m.user.username,
+              globalName: m.user.global_name ?? null,
+              avatar: m.user.avatar ?? null,
+            },
+          ]
+        : [],
+    );
+  }
+
   /** A guild member's role ids, or undefined when they are not a member. */
   async memberRoles(guildId: string, userId: string): Promise<string[] | undefined> {
     const m = await this.bot(`/guilds/${guildId}/members/${userId}`, member);

@@ -345,6 +345,12 @@ describe('authorisation matrix: every route × every kind of caller', () => {
       }),
     },
     {
+      route: 'GET /api/guilds/:guildId/tickets/:ticketId/people',
+      scope: 'ticket',
+      ok: 200,
+      make: async () => ({ method: 'GET', url: await tk('/people?q=m') }),
+    },
+    {
       route: 'GET /api/guilds/:guildId/data',
       scope: 'admin',
       ok: 200,

@@ -263,6 +263,16 @@ export type TicketPatch = z.infer<typeof ticketPatch>;
 
 /** Someone to let into a ticket's channel (or take out of it). */
 export const memberBody = z.object({ userId: snowflakeId });
+export const peopleQuery = z.object({ q: z.string().trim().min(1).max(32) });
+export const peopleResponse = z.object({
+  people: z.array(
+    userRef.extend({
+      /** Staff of the ticket's category (or an admin): may be assigned. */
+      staff: z.boolean(),
+    }),
+  ),
+});
+export type People = z.infer<typeof peopleResponse>;
 
 export const closeBody = z.object({ reason: z.string().trim().max(500).optional() });
 

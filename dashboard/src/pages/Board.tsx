@@ -28,6 +28,9 @@ import { TicketView } from './Ticket.tsx';
 
 type Column = BoardResponse['columns'][number];
 
+/** Cards per column page (the API's limit). */
+const PAGE = 50;
+
 /** The filters the URL carries, as the board API reads them. */
 function useFilters() {
   const search = useSearch();
@@ -107,12 +110,16 @@ function ColumnView({
   guild,
   highlighted,
   open,
+  loadMore,
 }: {
   column: Column;
   guild: GuildDetail;
   highlighted: Set<string>;
   open: (id: string) => void;
+  loadMore: (column: Column) => Promise<void>;
 }) {
+  const [loading, setLoading] = useState(false);
+  const [failed, setFailed] = useState<string | null>(null);
   const droppable = useDroppable({ id: column.id, data: { columnId: column.id } });
   return (
     <section className="column" aria-label={`${column.name} column`} data-column={column.name}>
@@ -138,7 +145,33 @@ function ColumnView({
         </ul>
       </SortableContext>
       {column.nextAfter ? (
-        <p className="more">{column.total - column.cards.length} more: narrow with a filter</p>
+        <div className="more">
+          <button
+            type="button"
+            className="ghost"
+            disabled={loading}
+            onClick={async () => {
+              setLoading(true);
+              setFailed(null);
+              try {
+                await loadMore(column);
+              } catch (error) {
+                setFailed((error as Error).message);
+              } finally {
+                setLoading(false);
+              }
+            }}
+          >
+            {loading
+              ? 'Loading…'
+              : `Show ${Math.min(PAGE, column.total - column.cards.length)} more of ${column.total - column.cards.length}`}
+          </button>
+          {failed ? (
+            <span className="danger-text" role="alert">
+              {failed}
+            </span>
+          ) : null}
+        </div>
       ) : null}
     </section>
   );
@@ -228,20 +261,31 @@ export function BoardPage({ guildId }: { guildId: string }) {
     );
   }, []);
 
-  useEffect(
-    () =>
-      followGuild(client, guildId, () => boardRef.current?.seq, {
-        onEvent: (e: LiveEvent) => {
-          if (e.ticketId) flash(e.ticketId);
-        },
-        onResync: () => void client.invalidateQueries({ queryKey: ['board', guildId] }),
-        onConnection: (up) => {
-          setConnected(up);
-          if (up) void client.invalidateQueries({ queryKey: ['board', guildId] });
-        },
-      }),
-    [client, guildId, flash],
-  );
+  // While a card is dragged, others' changes wait, so the board does not move under the pointer.
+  const dragging = useRef(false);
+  const live = useRef<ReturnType<typeof followGuild> | null>(null);
+  const endDrag = () => {
+    dragging.current = false;
+    live.current?.release();
+  };
+  useEffect(() => {
+    const follow = followGuild(client, guildId, () => boardRef.current?.seq, {
+      held: () => dragging.current,
+      onEvent: (e: LiveEvent) => {
+        if (e.ticketId) flash(e.ticketId);
+      },
+      onResync: () => void client.invalidateQueries({ queryKey: ['board', guildId] }),
+      onConnection: (up) => {
+        setConnected(up);
+        if (up) void client.invalidateQueries({ queryKey: ['board', guildId] });
+      },
+    });
+    live.current = follow;
+    return () => {
+      live.current = null;
+      follow.stop();
+    };
+  }, [client, guildId, flash]);
 
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
@@ -251,7 +295,40 @@ export function BoardPage({ guildId }: { guildId: string }) {
     }),
   );
 
+  /** The next page of one column, appended to the cached board (same filters). */
+  const loadMore = useCallback(
+    async (column: Column) => {
+      if (!column.nextAfter) return;
+      const q = new URLSearchParams(boardQuery);
+      q.set('column', column.id);
+      q.set('after', column.nextAfter);
+      q.set('limit', String(PAGE));
+      const page = await api<BoardResponse>(`${guildPath(guildId)}/board?${q}`);
+      const more = page.columns[0];
+      if (!more) return;
+      client.setQueryData<BoardResponse>(['board', guildId, boardQuery], (b) =>
+        b
+          ? {
+              ...b,
+              columns: b.columns.map((c) => {
+                if (c.id !== column.id) return c;
+                const known = new Set(c.cards.map((x) => x.id));
+                return {
+                  ...c,
+                  cards: [...c.cards, ...more.cards.filter((x) => !known.has(x.id))],
+                  total: more.total,
+                  nextAfter: more.nextAfter,
+                };
+              }),
+            }
+          : b,
+      );
+    },
+    [client, guildId, boardQuery],
+  );
+
   const onDragEnd = async ({ active, over }: DragEndEvent) => {
+    endDrag();
     const current = boardRef.current;
     if (!over || !current) return;
     const cardId = String(active.id);
@@ -370,7 +447,15 @@ export function BoardPage({ guildId }: { guildId: string }) {
       ) : board.data.columns.every((c) => c.total === 0) && !boardQuery ? (
         <Empty>No tickets yet. They appear here the moment someone opens one in Discord.</Empty>
       ) : (
-        <DndContext sensors={sensors} collisionDetection={closestCorners} onDragEnd={onDragEnd}>
+        <DndContext
+          sensors={sensors}
+          collisionDetection={closestCorners}
+          onDragStart={() => {
+            dragging.current = true;
+          }}
+          onDragCancel={endDrag}
+          onDragEnd={onDragEnd}
+        >
           <div className="columns">
             {board.data.columns.map((column) => (
               <ColumnView
@@ -379,6 +464,7 @@ export function BoardPage({ guildId }: { guildId: string }) {
                 guild={g}
                 highlighted={highlighted}
                 open={open}
+                loadMore={loadMore}
               />
             ))}
           </div>

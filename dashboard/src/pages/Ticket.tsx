@@ -5,6 +5,7 @@ import type {
   GuildDetail,
   Message,
   MessagesResponse,
+  People,
   Priority,
   Tag,
   TicketDetail,
@@ -295,6 +296,117 @@ function ActivityLog({
   );
 }
 
+/**
+ * Finds people of the server by name (Discord's member search): staff of the
+ * ticket's category can be assigned; anyone can be let into the ticket's
+ * channel or taken out of it (the bot changes the channel's permissions).
+ */
+function PeopleFinder({
+  guildId,
+  ticket,
+  assign,
+}: {
+  guildId: string;
+  ticket: TicketDetail;
+  assign: (userId: string) => void;
+}) {
+  const [q, setQ] = useState('');
+  const [query, setQuery] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const base = `${guildPath(guildId)}/tickets/${ticket.id}`;
+  const found = useQuery({
+    queryKey: ['people', ticket.id, query],
+    queryFn: () => api<People>(`${base}/people?q=${encodeURIComponent(query)}`),
+    enabled: query.length > 0,
+  });
+  const member = useMutation({
+    mutationFn: (input: { userId: string; add: boolean }) =>
+      api(input.add ? `${base}/members` : `${base}/members/${input.userId}`, {
+        method: input.add ? 'POST' : 'DELETE',
+        ...(input.add ? { body: { userId: input.userId } } : {}),
+      }),
+    onSuccess: (_, input) => setDone(input.add ? 'Added to the ticket' : 'Removed from the ticket'),
+  });
+  return (
+    <section className="people" aria-label="People">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setDone(null);
+          setQuery(q.trim());
+        }}
+      >
+        <label htmlFor="people-search">Assign or add someone</label>
+        <div className="inline-form">
+          <input
+            id="people-search"
+            value={q}
+            placeholder="Name starts with…"
+            maxLength={32}
+            onChange={(e) => setQ(e.target.value)}
+          />
+          <button type="submit" className="ghost small">
+            Find
+          </button>
+        </div>
+      </form>
+      {found.isFetching ? <p className="muted">Searching…</p> : null}
+      {found.error ? (
+        <p className="form-error" role="alert">
+          {found.error.message}
+        </p>
+      ) : null}
+      {found.data && found.data.people.length === 0 ? (
+        <p className="muted">Nobody in the server is called that.</p>
+      ) : null}
+      <ul className="people-list">
+        {found.data?.people.map((p) => (
+          <li key={p.id}>
+            <span className="person">
+              <Avatar user={p} size={18} /> {displayName(p)}
+            </span>
+            {p.staff ? (
+              <button
+                type="button"
+                className="ghost small"
+                disabled={ticket.assignee?.id === p.id}
+                onClick={() => assign(p.id)}
+              >
+                Assign
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className="ghost small"
+              onClick={() => member.mutate({ userId: p.id, add: true })}
+              aria-label={`Add ${displayName(p)} to the ticket`}
+            >
+              Add
+            </button>
+            <button
+              type="button"
+              className="ghost small"
+              onClick={() => member.mutate({ userId: p.id, add: false })}
+              aria-label={`Remove ${displayName(p)} from the ticket`}
+            >
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      {member.error ? (
+        <p className="form-error" role="alert">
+          {member.error.message}
+        </p>
+      ) : done ? (
+        <p className="muted" role="status">
+          {done}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
 function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail }) {
   const client = useQueryClient();
   const [closing, setClosing] = useState(false);
@@ -413,6 +525,13 @@ function SidePanel({ guild, ticket }: { guild: GuildDetail; ticket: TicketDetail
           </select>
         </dd>
       </dl>
+      {ticket.status === 'open' ? (
+        <PeopleFinder
+          guildId={guild.guild.id}
+          ticket={ticket}
+          assign={(userId) => patch({ assigneeId: userId })}
+        />
+      ) : null}
       {Object.keys(ticket.answers).length > 0 ? (
         <section className="answers">
           <h3>Answers</h3>

@@ -485,6 +485,16 @@ export function getMessagesByIds(db: Executor, ids: string[]) {
     .where(inArray(messages.id, ids));
 }
 
+/** A dashboard reply as shown, by its nonce: one read, whatever id Discord has given it meanwhile. */
+export async function getReplyView(db: Executor, nonce: string): Promise<MessageView | undefined> {
+  const [row] = await db
+    .select(messageFields)
+    .from(messages)
+    .leftJoin(author, eq(author.id, messages.authorId))
+    .where(eq(messages.nonce, nonce));
+  return row;
+}
+
 /** Tries a failed reply again: pending once more, a new outbox item with the same nonce. */
 export async function retryReply(
   db: Executor,

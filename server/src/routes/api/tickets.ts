@@ -17,8 +17,8 @@ import {
   allTicketMessages,
   deleteNote,
   editNote,
-  findReplyByNonce,
   getMessagesByIds,
+  getReplyView,
   listTicketMessages,
   queueReply,
   retryReply,
@@ -39,6 +39,8 @@ import {
   messagesQuery,
   messagesResponse,
   noteBody,
+  peopleQuery,
+  peopleResponse,
   replyBody,
   snowflakeId,
   ticketDetail,
@@ -259,9 +261,9 @@ export function registerTicketRoutes(
         targetType: 'ticket',
         targetId: ticketId,
       });
-      // The bot may have delivered it already: the row then has Discord's id (same nonce).
-      const now = await findReplyByNonce(ctx.db, message.id);
-      const [view] = await getMessagesByIds(ctx.db, [now?.id ?? message.id]);
+      // The bot may have delivered it already: the row then has Discord's id (same
+      // nonce), possibly changed between two reads, so it is read once, by nonce.
+      const view = await getReplyView(ctx.db, message.id);
       if (!view) throw new Error('reply vanished');
       return reply.status(202).send(toMessage(view));
     },
@@ -276,7 +278,8 @@ export function registerTicketRoutes(
       await visibleTicket(access, ticketId);
       const done = await retryReply(ctx.db, ticketId, messageId, displayName(request));
       if (!done) throw new ConflictError('Only a failed reply can be sent again');
-      const [view] = await getMessagesByIds(ctx.db, [messageId]);
+      // By nonce: the bot may already have delivered it under Discord's id.
+      const view = await getReplyView(ctx.db, done.message.nonce as string);
       if (!view) throw new NotFoundError('No such message');
       return reply.status(202).send(toMessage(view));
     },
@@ -521,6 +524,27 @@ export function registerTicketRoutes(
       });
     });
   };
+
+  app.get(
+    '/api/guilds/:guildId/tickets/:ticketId/people',
+    {
+      schema: { params: ticketParams, querystring: peopleQuery, response: { 200: peopleResponse } },
+    },
+    async (request) => {
+      const { guildId, ticketId } = request.params;
+      const { access } = await viewer(request, guildId);
+      const ticket = await visibleTicket(access, ticketId);
+      // Discord failing answers 503 (DiscordRequestError, through the error handler).
+      const found = await ctx.discord.searchMembers(guildId, request.query.q, 25);
+      const people = await Promise.all(
+        found.map(async (u) => {
+          const theirs = await ctx.access.resolve(u.id, guildId);
+          return { ...u, staff: theirs !== undefined && seesCategory(theirs, ticket.categoryId) };
+        }),
+      );
+      return { people };
+    },
+  );
 
   app.post(
     '/api/guilds/:guildId/tickets/:ticketId/members',
