@@ -110,8 +110,9 @@ ${exports.join('\n')}
 The production build's initial JavaScript and CSS (what \`index.html\` loads,
 gzip), and the board's first render in headless Chromium against the real
 server: 2,000 cards (10 open columns × 200, each with a topic and a last
-message), from navigation to every card in the DOM, logged in as an admin;
-the median of three loads after a first one.
+message; a column of more than 60 cards renders only those near its scroll
+position), from navigation to every column drawn with its count, logged in as
+an admin; the median of three loads after a first one.
 
 | what | measured | target | result |
 |---|---|---|---|

@@ -1,6 +1,6 @@
 // The dashboard's weight and the board's first render: the production build's
-// initial JavaScript (gzip), and the time from navigation to 2,000 cards in the
-// DOM (10 columns × 200), in headless Chromium, against the real server.
+// initial JavaScript (gzip), and the time from navigation to a board of 2,000
+// loaded cards drawn (10 columns × 200), in headless Chromium, against the real server.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,18 @@ import { discordOptions, seedWorld } from '@ticketflow/server/test/world';
 import { build } from 'vite';
 
 const KB = 1024;
+
+/** The little of the page's globals the measurement reads. */
+interface PageElement {
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+interface PageGlobals {
+  document: { querySelectorAll(selector: string): PageElement[] & { length: number } };
+  performance: {
+    now(): number;
+    getEntriesByType(type: string): { name: string; startTime: number; responseEnd: number }[];
+  };
+}
 const CARDS = 2_000;
 const COLUMNS = 10;
 
@@ -114,25 +126,49 @@ export async function renderBench(): Promise<string[]> {
     await page.goto(`${url}/login`);
     await page.getByRole('link', { name: 'Log in with Discord' }).click();
     await page.waitForURL(`${url}/`);
-    const runs: { api: number; render: number }[] = [];
+    const runs: { api: number; render: number; inDom: number }[] = [];
     for (let i = 0; i < 4; i++) {
       await page.goto('about:blank');
       await page.goto(`${url}/g/${world.guildId}?limit=200`);
-      // Strings, not functions: they run in the page (this file is type-checked for Node).
-      await page.waitForFunction(`document.querySelectorAll('[data-ticket]').length >= ${CARDS}`, {
-        timeout: 60_000,
+      // Every open column shows its count of 200 and its first cards. (Run in the
+      // page; this file is type-checked for Node, so the DOM is typed by hand.)
+      await page
+        .waitForFunction(
+          (columns) => {
+            const { document } = globalThis as unknown as PageGlobals;
+            return (
+              [...document.querySelectorAll('[data-column]')].filter(
+                (c) =>
+                  c.querySelector('.count')?.textContent === '200' &&
+                  c.querySelector('[data-ticket]'),
+              ).length >= columns
+            );
+          },
+          COLUMNS,
+          { timeout: 60_000, polling: 'raf' },
+        )
+        .catch(async (error: unknown) => {
+          await page.screenshot({ path: join(tmpdir(), 'tf-render-bench.png') });
+          throw error;
+        });
+      const timing = await page.evaluate(() => {
+        const { document, performance } = globalThis as unknown as PageGlobals;
+        const board = performance
+          .getEntriesByType('resource')
+          .find((e) => e.name.includes('/board?'));
+        return {
+          render: performance.now(),
+          api: board ? board.responseEnd - board.startTime : 0,
+          inDom: document.querySelectorAll('[data-ticket]').length,
+        };
       });
-      const timing = (await page.evaluate(`(() => {
-        const board = performance.getEntriesByType('resource').find((e) => e.name.includes('/board?'));
-        return { render: performance.now(), api: board ? board.responseEnd - board.startTime : 0 };
-      })()`)) as { render: number; api: number };
       runs.push(timing);
     }
     // The first load warms caches (server, V8, disk); the median of the others is reported.
     const warm = runs.slice(1).sort((a, b) => a.render - b.render);
-    const median = warm[Math.floor(warm.length / 2)] ?? { api: 0, render: 0 };
+    const median = warm[Math.floor(warm.length / 2)] ?? { api: 0, render: 0, inDom: 0 };
     rows.push(
-      `| board first render, ${CARDS.toLocaleString('en')} cards (${COLUMNS} columns × 200): navigation → every card in the DOM | ${median.render.toFixed(0)} ms | – | of which the board API answer: ${median.api.toFixed(0)} ms |`,
+      `| board first render, ${CARDS.toLocaleString('en')} cards loaded (${COLUMNS} columns × 200, virtualised: ${median.inDom} card elements in the DOM): navigation → every column drawn | ${median.render.toFixed(0)} ms | – | of which the board API answer: ${median.api.toFixed(0)} ms |`,
       `| the same, first load after the server started | ${runs[0]?.render.toFixed(0)} ms | – | – |`,
     );
   } finally {

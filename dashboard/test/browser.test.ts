@@ -389,6 +389,42 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     });
     expect(res.statusCode).toBe(404);
   });
+
+  it('pages a long column with "Show more" and renders only the cards near its scroll position', async () => {
+    const first = await seedTicket(t, t.world.categories.support);
+    const total = await t.database.query<{ n: number }>(
+      `select count(*)::int as n from tickets where guild_id = $1 and column_id = $2`,
+      [t.world.guildId, first.columnId],
+    );
+    // Enough cards in the first column for three pages.
+    const more = 130 - (total[0]?.n ?? 0);
+    for (let i = 0; i < more; i++) await seedTicket(t, t.world.categories.support);
+    const adminBrowser = await launchBrowser();
+    try {
+      const p = await adminBrowser.newPage();
+      await logIn(p, t.world.users.admin);
+      await p.goto(`${t.url}/g/${t.world.guildId}`);
+      const col = column(p, 'New');
+      await expect.poll(() => col.locator('[data-ticket]').count()).toBe(50);
+      await col.getByRole('button', { name: 'Show 50 more of 80' }).click();
+      await col.getByRole('button', { name: 'Show 30 more of 30' }).click();
+      await expect.poll(() => col.getByRole('button', { name: /^Show/ }).count()).toBe(0);
+      // 130 loaded, far fewer drawn.
+      const drawn = await col.locator('[data-ticket]').count();
+      expect(drawn).toBeLessThan(60);
+      const [last] = await t.database.query<{ id: string }>(
+        `select id from tickets where column_id = $1 order by position desc limit 1`,
+        [first.columnId],
+      );
+      expect(await card(p, last?.id ?? '').count()).toBe(0);
+      await col.locator('ul.cards').evaluate((ul) => {
+        ul.scrollTop = ul.scrollHeight;
+      });
+      await expect.poll(() => card(p, last?.id ?? '').isVisible()).toBe(true);
+    } finally {
+      await adminBrowser.dispose();
+    }
+  });
 });
 
 /** A pointer drag the way a person does it: press, move in steps, release. */

@@ -16,6 +16,7 @@ import {
 } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BoardResponse, Card, GuildDetail, LiveEvent } from '@ticketflow/shared/api';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Route, useLocation, useSearch } from 'wouter';
@@ -51,19 +52,32 @@ function CardView({
   guild,
   highlighted,
   onOpen,
+  measure,
 }: {
   card: Card;
   guild: GuildDetail;
   highlighted: boolean;
   onOpen: () => void;
+  /** In a virtualised column: where it is in the column, and the ref that measures it. */
+  measure?: { index: number; ref: (el: Element | null) => void };
 }) {
   const sortable = useSortable({ id: card.id, data: { columnId: card.columnId } });
+  const { setNodeRef } = sortable;
+  const measureRef = measure?.ref;
+  const ref = useCallback(
+    (el: HTMLLIElement | null) => {
+      setNodeRef(el);
+      measureRef?.(el);
+    },
+    [setNodeRef, measureRef],
+  );
   const category = guild.categories.find((c) => c.id === card.categoryId);
   const unread = isUnread(card);
   const title = card.topic ?? `Ticket #${card.number}`;
   return (
     <li
-      ref={sortable.setNodeRef}
+      ref={ref}
+      data-index={measure?.index}
       style={{
         transform: CSS.Translate.toString(sortable.transform),
         transition: sortable.transition,
@@ -105,6 +119,49 @@ function CardView({
   );
 }
 
+/** A column with more cards than this renders only those near its scroll position. */
+const VIRTUAL_FROM = 60;
+
+/**
+ * The cards near the column's scroll position, between two gaps that keep the
+ * list's full height (normal flow, so dragging works as in a short column).
+ */
+function VirtualCards({
+  cards,
+  scroller,
+  children,
+}: {
+  cards: Card[];
+  scroller: HTMLUListElement | null;
+  children: (
+    card: Card,
+    measure: { index: number; ref: (el: Element | null) => void },
+  ) => React.ReactNode;
+}) {
+  const virtualizer = useVirtualizer({
+    count: cards.length,
+    getScrollElement: () => scroller,
+    estimateSize: () => 104,
+    // The cards' margin-bottom.
+    gap: 8,
+    overscan: 8,
+    getItemKey: (i) => cards[i]?.id ?? i,
+  });
+  const items = virtualizer.getVirtualItems();
+  const before = items[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
+  return (
+    <>
+      <li className="virtual-gap" aria-hidden="true" style={{ height: before }} />
+      {items.map((item) => {
+        const card = cards[item.index];
+        return card ? children(card, { index: item.index, ref: virtualizer.measureElement }) : null;
+      })}
+      <li className="virtual-gap" aria-hidden="true" style={{ height: after }} />
+    </>
+  );
+}
+
 function ColumnView({
   column,
   guild,
@@ -120,6 +177,9 @@ function ColumnView({
 }) {
   const [loading, setLoading] = useState(false);
   const [failed, setFailed] = useState<string | null>(null);
+  // State, not a ref: the virtual list renders again once its scroll box exists
+  // (a child's layout effect runs before its parent's ref is attached).
+  const [scroller, setScroller] = useState<HTMLUListElement | null>(null);
   const droppable = useDroppable({ id: column.id, data: { columnId: column.id } });
   return (
     <section className="column" aria-label={`${column.name} column`} data-column={column.name}>
@@ -131,16 +191,37 @@ function ColumnView({
         items={column.cards.map((c) => c.id)}
         strategy={verticalListSortingStrategy}
       >
-        <ul ref={droppable.setNodeRef} className={`cards${droppable.isOver ? ' over' : ''}`}>
-          {column.cards.map((card) => (
-            <CardView
-              key={card.id}
-              card={card}
-              guild={guild}
-              highlighted={highlighted.has(card.id)}
-              onOpen={() => open(card.id)}
-            />
-          ))}
+        <ul
+          ref={(el) => {
+            droppable.setNodeRef(el);
+            if (el !== scroller) setScroller(el);
+          }}
+          className={`cards${droppable.isOver ? ' over' : ''}`}
+        >
+          {column.cards.length > VIRTUAL_FROM ? (
+            <VirtualCards cards={column.cards} scroller={scroller}>
+              {(card, measure) => (
+                <CardView
+                  key={card.id}
+                  card={card}
+                  guild={guild}
+                  highlighted={highlighted.has(card.id)}
+                  onOpen={() => open(card.id)}
+                  measure={measure}
+                />
+              )}
+            </VirtualCards>
+          ) : (
+            column.cards.map((card) => (
+              <CardView
+                key={card.id}
+                card={card}
+                guild={guild}
+                highlighted={highlighted.has(card.id)}
+                onOpen={() => open(card.id)}
+              />
+            ))
+          )}
           {column.cards.length === 0 ? <li className="empty-column">No tickets</li> : null}
         </ul>
       </SortableContext>
