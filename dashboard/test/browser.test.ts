@@ -222,6 +222,47 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('holds changes made by others while a card is picked up, and applies them when it is put down', async () => {
+    const a = await seedTicket(t, t.world.categories.billing);
+    const b = await seedTicket(t, t.world.categories.billing);
+    const adminBrowser = await launchBrowser();
+    try {
+      const p = await adminBrowser.newPage();
+      await logIn(p, t.world.users.admin);
+      await p.goto(`${t.url}/g/${t.world.guildId}`);
+      await expect.poll(() => column(p, 'New').locator(`[data-ticket="${b.id}"]`).count()).toBe(1);
+      // Pick card A up with the keyboard.
+      await card(p, a.id).focus();
+      await p.keyboard.press('Space');
+      // Someone else moves card B meanwhile.
+      const cookie = await login(t, t.world.users.admin);
+      const board = (
+        await t.app.inject({ url: `/api/guilds/${t.world.guildId}/board`, headers: { cookie } })
+      ).json() as { columns: { id: string; name: string }[] };
+      const progress = board.columns.find((c) => c.name === 'In progress');
+      const moved = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/guilds/${t.world.guildId}/tickets/${b.id}`,
+        headers: { cookie },
+        payload: {
+          version: b.version,
+          move: { columnId: progress?.id, afterId: null, beforeId: null },
+        },
+      });
+      expect(moved.statusCode).toBe(200);
+      // The board under the dragged card stays as it was...
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await column(p, 'New').locator(`[data-ticket="${b.id}"]`).count()).toBe(1);
+      // ...until the card is put down (here: the drag cancelled), then the move shows.
+      await p.keyboard.press('Escape');
+      await expect
+        .poll(() => column(p, 'In progress').locator(`[data-ticket="${b.id}"]`).count())
+        .toBe(1);
+    } finally {
+      await adminBrowser.dispose();
+    }
+  });
+
   it('shows a move made in another browser at once, and a drag into Closed closes the ticket in Discord', async () => {
     const other = await launchBrowser();
     try {

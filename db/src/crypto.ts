@@ -37,7 +37,7 @@ interface Keyring {
   /** Key objects made once: building one per call costs more than the cipher itself. */
   byId: Map<string, KeyObject>;
   /** HMAC keys for the blind search index, one per encryption key. */
-  searchKeys: Map<string, Buffer>;
+  searchKeys: Map<string, KeyObject>;
 }
 
 const PREFIX = 'ef1.';
@@ -52,7 +52,7 @@ export function useKeyring(keys: readonly EncryptionKey[]): void {
   const [current] = keys;
   if (!current) throw new EncryptionError('the keyring needs at least one key');
   const byId = new Map<string, KeyObject>();
-  const searchKeys = new Map<string, Buffer>();
+  const searchKeys = new Map<string, KeyObject>();
   for (const k of keys) {
     if (!keyIdPattern.test(k.id)) {
       throw new EncryptionError(`key id "${k.id}" must be 1 to 16 letters, digits, "_" or "-"`);
@@ -62,7 +62,9 @@ export function useKeyring(keys: readonly EncryptionKey[]): void {
     byId.set(k.id, createSecretKey(k.key));
     searchKeys.set(
       k.id,
-      Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'ticketflow blind index', 32)),
+      createSecretKey(
+        Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'ticketflow blind index', 32)),
+      ),
     );
   }
   keyring = {
@@ -159,7 +161,7 @@ export function searchWords(text: string): string[] {
   return [...new Set(words)];
 }
 
-function term(searchKey: Buffer, word: string): string {
+function term(searchKey: KeyObject, word: string): string {
   // 64 bits: collisions only widen a search slightly; the index stays small.
   return createHmac('sha256', searchKey).update(word).digest('base64url').slice(0, 11);
 }
@@ -170,7 +172,7 @@ function term(searchKey: Buffer, word: string): string {
  */
 export function blindTerms(...texts: (string | null | undefined)[]): string[] {
   const { current, searchKeys } = ring();
-  const searchKey = searchKeys.get(current.id) as Buffer;
+  const searchKey = searchKeys.get(current.id) as KeyObject;
   const words = searchWords(texts.filter(Boolean).join(' '));
   return words.map((w) => term(searchKey, w)).slice(0, 2_000);
 }
