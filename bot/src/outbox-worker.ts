@@ -171,9 +171,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
         return;
       }
       o.log.error(log, 'outbox: failed for good');
-      await outboxQueue.fail(o.db, lease, verdict.detail);
       const nonce = item.kind === 'reply' ? (item.payload as { nonce?: string }).nonce : undefined;
-      if (nonce) await markReplyFailed(o.db, nonce, verdict.detail);
+      // One transaction: a crash in between cannot leave the reply pending forever
+      // beside an outbox item that gave up.
+      await o.db.transaction(async (tx) => {
+        await outboxQueue.fail(tx, lease, verdict.detail);
+        if (nonce) await markReplyFailed(tx, nonce, verdict.detail);
+      });
     },
   });
 }

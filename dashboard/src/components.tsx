@@ -50,3 +50,12 @@ export function ErrorState({ error, retry }: { error: Error; retry?: () => void 
 export function Empty({ children }: { children: React.ReactNode }) {
   return <div className="state empty">{children}</div>;
 }
+
+/** A failed action's message beside its button (nothing when it did not fail). */
+export function FailedNote({ error }: { error: Error | null }) {
+  return error ? (
+    <span className="save-status failed" role="alert">
+      {error.message}
+    </span>
+  ) : null;
+}

@@ -1,14 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { channels } from '@ticketflow/db/bus';
 import type { DatabaseHandle } from '@ticketflow/db/client';
-import { QueueWorker } from '@ticketflow/db/queue-worker';
+import { createJobWorker, type JobRun } from '@ticketflow/db/job-worker';
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
-import { jobQueue, scheduleJob } from '@ticketflow/db/repositories/jobs';
 import { reencryptAll } from '@ticketflow/db/repositories/reencrypt';
 import { purgeExpired } from '@ticketflow/db/repositories/retention';
-import { auditLog, dataRequests, type jobs } from '@ticketflow/db/schema';
+import { auditLog, dataRequests } from '@ticketflow/db/schema';
 import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -20,7 +18,6 @@ export const EXPORT_TTL_MS = 24 * 60 * 60 * 1000;
 const exportPayload = z.object({ requestId: z.uuid(), guildId: z.string().regex(/^\d+$/) });
 const guildPayload = z.object({ guildId: z.string().regex(/^\d+$/) });
 
-type JobRow = typeof jobs.$inferSelect;
 interface DataJobContext {
   database: DatabaseHandle;
   dataDir: string;
@@ -29,7 +26,7 @@ interface DataJobContext {
   dropGuild?: (guildId: string) => void;
 }
 /** A data job; returning `next` schedules the same job again then (daily retention). */
-type DataJob = (job: JobRow, ctx: DataJobContext) => Promise<{ next: Date } | undefined>;
+type DataJob = JobRun<DataJobContext>;
 
 export const RETENTION_JOB = { kind: 'retention', key: 'retention' } as const;
 export const REENCRYPT_JOB = { kind: 'reencrypt', key: 'reencrypt' } as const;
@@ -135,60 +132,33 @@ export function createDataJobWorker(
   options: DataJobContext & { workerId: string; pollMs?: number },
 ) {
   const { db } = options.database;
-  const again = new Map<number, Date>();
-  return new QueueWorker<JobRow>({
+  return createJobWorker<DataJobContext>({
     name: 'data-jobs',
+    db,
     bus: options.database.bus,
-    channel: channels.jobs,
     log: options.log,
+    workerId: options.workerId,
+    handlers: dataJobs,
+    context: options,
     concurrency: 1,
     pollMs: options.pollMs ?? 5_000,
-    claim: (limit) =>
-      jobQueue.claim(db, {
-        workerId: options.workerId,
-        limit,
-        leaseMs: 15 * 60_000,
-        kinds: Object.keys(dataJobs),
-      }),
-    perform: async (job) => {
-      const run = dataJobs[job.kind];
-      if (!run) throw new Error(`no handler for job ${job.kind}`);
-      const result = await run(job, options);
-      if (result?.next) again.set(job.id, result.next);
-    },
-    settle: async (job, error) => {
-      const lease = { id: job.id, workerId: options.workerId };
-      const next = again.get(job.id);
-      again.delete(job.id);
-      if (error === undefined) {
-        await jobQueue.complete(db, lease);
-        if (next) {
-          await scheduleJob(db, {
-            kind: job.kind,
-            ...(job.key ? { key: job.key } : {}),
-            runAt: next,
-            payload: job.payload,
-          });
-        }
-        return;
-      }
-      const message = error instanceof Error ? error.message : String(error);
+    leaseMs: 15 * 60_000,
+    onFailure: async (job, error) => {
+      const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       options.log.error({ err: error, jobId: job.id, kind: job.kind }, 'data job failed');
       const parsed = exportPayload.safeParse(job.payload);
       if (job.kind === 'export' && parsed.success) {
         await db
           .update(dataRequests)
-          .set({ status: 'failed', error: message.slice(0, 500), completedAt: sql`now()` })
+          .set({ status: 'failed', error: message, completedAt: sql`now()` })
           .where(eq(dataRequests.id, parsed.data.requestId));
+        return { retryInMs: null, detail: { message } };
       }
-      if (job.kind !== 'export' && job.attempts < 5) {
-        // Retention and re-encryption are safe to run again: try later rather than stop.
-        await jobQueue.retry(db, lease, 60_000 * 2 ** job.attempts, {
-          message: message.slice(0, 500),
-        });
-        return;
-      }
-      await jobQueue.fail(db, lease, { message: message.slice(0, 500) });
+      // Retention, re-encryption and purges are safe to run again: later rather than never.
+      return {
+        retryInMs: job.attempts < 5 ? 60_000 * 2 ** job.attempts : null,
+        detail: { message },
+      };
     },
   });
 }

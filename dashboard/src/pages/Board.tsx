@@ -180,6 +180,16 @@ function ColumnView({
   // State, not a ref: the virtual list renders again once its scroll box exists
   // (a child's layout effect runs before its parent's ref is attached).
   const [scroller, setScroller] = useState<HTMLUListElement | null>(null);
+  const card = (c: Card, measure?: { index: number; ref: (el: Element | null) => void }) => (
+    <CardView
+      key={c.id}
+      card={c}
+      guild={guild}
+      highlighted={highlighted.has(c.id)}
+      onOpen={() => open(c.id)}
+      {...(measure ? { measure } : {})}
+    />
+  );
   const droppable = useDroppable({ id: column.id, data: { columnId: column.id } });
   return (
     <section className="column" aria-label={`${column.name} column`} data-column={column.name}>
@@ -200,27 +210,10 @@ function ColumnView({
         >
           {column.cards.length > VIRTUAL_FROM ? (
             <VirtualCards cards={column.cards} scroller={scroller}>
-              {(card, measure) => (
-                <CardView
-                  key={card.id}
-                  card={card}
-                  guild={guild}
-                  highlighted={highlighted.has(card.id)}
-                  onOpen={() => open(card.id)}
-                  measure={measure}
-                />
-              )}
+              {card}
             </VirtualCards>
           ) : (
-            column.cards.map((card) => (
-              <CardView
-                key={card.id}
-                card={card}
-                guild={guild}
-                highlighted={highlighted.has(card.id)}
-                onOpen={() => open(card.id)}
-              />
-            ))
+            column.cards.map((c) => card(c))
           )}
           {column.cards.length === 0 ? <li className="empty-column">No tickets</li> : null}
         </ul>

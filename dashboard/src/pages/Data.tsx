@@ -3,7 +3,7 @@ import type { DataOverview, DataRequest, GuildDetail } from '@ticketflow/shared/
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, guildPath, RequestError } from '../api.ts';
-import { ErrorState, Loading } from '../components.tsx';
+import { ErrorState, FailedNote, Loading } from '../components.tsx';
 import { GuildNav } from './GuildNav.tsx';
 
 /** What each table holds, in words, for the "what is stored" list. */
@@ -115,11 +115,7 @@ function EraseUser({ guildId }: { guildId: string }) {
             Erased: {Object.values(erase.data.counts).reduce((a, b) => a + b, 0)} rows changed
           </span>
         ) : null}
-        {erase.error ? (
-          <span className="save-status failed" role="alert">
-            {erase.error.message}
-          </span>
-        ) : null}
+        <FailedNote error={erase.error} />
       </div>
     </form>
   );
@@ -175,11 +171,7 @@ function DangerZone({ guild, counts }: { guild: GuildDetail; counts: Record<stri
           >
             {erase.isPending ? 'Erasing…' : 'Erase all of this server’s data'}
           </button>
-          {erase.error ? (
-            <span className="save-status failed" role="alert">
-              {erase.error.message}
-            </span>
-          ) : null}
+          <FailedNote error={erase.error} />
         </div>
       </form>
     </section>
@@ -269,11 +261,7 @@ export function DataPage({ guildId }: { guildId: string }) {
               >
                 Export all data
               </button>
-              {requestExport.error ? (
-                <span className="save-status failed" role="alert">
-                  {requestExport.error.message}
-                </span>
-              ) : null}
+              <FailedNote error={requestExport.error} />
             </div>
             {data.data.requests.length > 0 ? (
               <ul className="data-requests" aria-label="Exports and erasures">

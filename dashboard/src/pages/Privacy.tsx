@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { ERASE_SELF_CONFIRMATION, type MeResponse } from '@ticketflow/shared/api';
 import { useState } from 'react';
 import { api } from '../api.ts';
+import { FailedNote } from '../components.tsx';
 
 /**
  * What TicketFlow stores, for how long, and how to get a copy or have it
@@ -179,11 +180,7 @@ export function AccountPage({ me }: { me: MeResponse }) {
               >
                 {erase.isPending ? 'Erasing…' : 'Erase my data'}
               </button>
-              {erase.error ? (
-                <span className="save-status failed" role="alert">
-                  {erase.error.message}
-                </span>
-              ) : null}
+              <FailedNote error={erase.error} />
             </div>
           </form>
         </section>

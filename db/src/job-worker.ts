@@ -1,0 +1,90 @@
+import { channels, type EventBus } from './bus.ts';
+import type { Executor } from './client.ts';
+import { type QueueLog, QueueWorker } from './queue-worker.ts';
+import { jobQueue, scheduleJob } from './repositories/jobs.ts';
+import type { jobs, WorkError } from './schema.ts';
+
+export type JobRow = typeof jobs.$inferSelect;
+
+/** A job; returning `next` runs it again then (a recurring job, one row at a time). */
+export type JobRun<C> = (
+  job: JobRow,
+  ctx: C,
+  // biome-ignore lint/suspicious/noConfusingVoidType: most jobs return nothing; a recurring one returns when to run next.
+) => Promise<void | { next: Date } | undefined>;
+
+/** What to do with a job that threw: try again after `retryInMs`, or (null) fail it for good. */
+export interface JobFailure {
+  retryInMs: number | null;
+  detail: WorkError;
+}
+
+/**
+ * The loop that runs scheduled jobs (rows in `jobs`, so a restart loses
+ * nothing): claims due rows of the kinds it has handlers for, runs them,
+ * schedules a recurring one's next run, and settles a failure as the caller's
+ * `onFailure` decides. The bot runs Discord's jobs with it, the server the
+ * data-rights jobs; any number of processes share the table.
+ */
+export function createJobWorker<C>(options: {
+  name: string;
+  db: Executor;
+  bus: EventBus;
+  log: QueueLog;
+  workerId: string;
+  handlers: Record<string, JobRun<C>>;
+  context: C;
+  onFailure: (job: JobRow, error: unknown) => JobFailure | Promise<JobFailure>;
+  concurrency?: number;
+  pollMs?: number;
+  leaseMs?: number;
+}) {
+  const { db } = options;
+  const again = new Map<number, Date>();
+  return new QueueWorker<JobRow>({
+    name: options.name,
+    bus: options.bus,
+    channel: channels.jobs,
+    log: options.log,
+    concurrency: options.concurrency ?? 4,
+    pollMs: options.pollMs ?? 1_000,
+    claim: (limit) =>
+      jobQueue.claim(db, {
+        workerId: options.workerId,
+        limit,
+        leaseMs: options.leaseMs ?? 120_000,
+        kinds: Object.keys(options.handlers),
+      }),
+    perform: async (job) => {
+      const run = options.handlers[job.kind];
+      if (!run) throw new Error(`no handler for job ${job.kind}`);
+      const result = await run(job, options.context);
+      if (result?.next) again.set(job.id, result.next);
+    },
+    settle: async (job, error) => {
+      const lease = { id: job.id, workerId: options.workerId };
+      const next = again.get(job.id);
+      again.delete(job.id);
+      if (error === undefined) {
+        await jobQueue.complete(db, lease);
+        // Done first, so the key is free for the next run.
+        if (next) {
+          await scheduleJob(db, {
+            kind: job.kind,
+            ...(job.key ? { key: job.key } : {}),
+            guildId: job.guildId,
+            runAt: next,
+            payload: job.payload,
+          });
+        }
+        return;
+      }
+      const failure = await options.onFailure(job, error);
+      if (failure.retryInMs !== null) {
+        await jobQueue.retry(db, lease, failure.retryInMs, failure.detail);
+      } else {
+        await jobQueue.fail(db, lease, failure.detail);
+      }
+    },
+  });
+}
