@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../src/crypto.ts';
+import { eraseUser } from '../src/repositories/erasure.ts';
 import {
   findReplyByNonce,
   markMessageDeleted,
@@ -82,6 +83,29 @@ describe('message mirroring', () => {
     const [row] = await rowOf(id);
     expect(row?.content).toBe('second');
     expect(await eventsFor(id)).toEqual(['message.created', 'message.updated']);
+  });
+
+  it("never brings back the words of a message whose author's data was erased, on a later edit", async () => {
+    const id = snowflake();
+    const author = snowflake();
+    const base = {
+      id,
+      guildId,
+      ticketId,
+      authorId: author,
+      content: 'my secret',
+      createdAt: new Date(),
+    };
+    await upsertMessage(t.handle.db, base);
+    await eraseUser(t.handle.db, author, { guildId });
+    const edit = await upsertMessage(t.handle.db, {
+      ...base,
+      content: 'my secret, edited',
+      editedAt: new Date(Date.now() + 60_000),
+    });
+    expect(edit).toEqual({ changed: false });
+    const [row] = await rowOf(id);
+    expect(row?.content).toBe('');
   });
 
   it('marks a deleted message once and never brings it back', async () => {

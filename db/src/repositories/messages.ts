@@ -4,6 +4,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor, Transaction } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
 import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
+import { DELETED_USER_ID } from './erasure.ts';
 import { appendEvent, appendEvents } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
 
@@ -62,7 +63,11 @@ function messageRow(input: MessageInput) {
   };
 }
 
-/** On a known id: take a newer edit; never touch a deleted message; a replay changes nothing. */
+/**
+ * On a known id: take a newer edit; never touch a deleted message, nor one
+ * whose author's data was erased (an edit made in Discord later must not bring
+ * the words back); a replay changes nothing.
+ */
 const applyNewerEdit = {
   target: messages.id,
   set: {
@@ -73,6 +78,7 @@ const applyNewerEdit = {
     editedAt: sql`excluded.edited_at`,
   },
   setWhere: sql`${messages.deletedAt} is null
+    and ${messages.authorId} is distinct from ${DELETED_USER_ID}::bigint
     and excluded.edited_at is not null
     and (${messages.editedAt} is null or excluded.edited_at > ${messages.editedAt})`,
 };
