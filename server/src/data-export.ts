@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Executor } from '@ticketflow/db/client';
-import { countGuildRows } from '@ticketflow/db/repositories/erasure';
+import { countGuildRows, guildPeopleIds } from '@ticketflow/db/repositories/erasure';
 import { allTicketMessages } from '@ticketflow/db/repositories/messages';
 import {
   auditLog,
@@ -134,6 +134,8 @@ export function exportParts(guildId: string): Part[] {
 /** A table's rows as a JSON array, read a page at a time (keyset), so memory stays flat. */
 async function* jsonRows(db: Executor, part: Part, counted: (n: number) => Promise<void>) {
   yield '[';
+  // The row property that holds the keyset column.
+  const keyName = Object.entries(getTableColumns(part.source)).find(([, c]) => c === part.key)?.[0];
   let after: unknown;
   let first = true;
   for (;;) {
@@ -144,9 +146,6 @@ async function* jsonRows(db: Executor, part: Part, counted: (n: number) => Promi
       .orderBy(asc(part.key))
       .limit(PAGE)) as Record<string, unknown>[];
     if (rows.length === 0) break;
-    const keyName = Object.entries(getTableColumns(part.source)).find(
-      ([, c]) => c === part.key,
-    )?.[0];
     let chunk = '';
     for (const row of rows) {
       chunk += `${first ? '' : ','}\n${JSON.stringify(row)}`;
@@ -254,13 +253,9 @@ export async function buildExport(
 
 /** The people the guild's rows mention (names and avatars), as a JSON array. */
 async function* peopleJson(db: Executor, guildId: string) {
-  const ids = sql`(
-    select author_id from messages where guild_id = ${guildId} and author_id is not null
-    union select opener_id from tickets where guild_id = ${guildId}
-    union select assignee_id from tickets where guild_id = ${guildId} and assignee_id is not null
-    union select user_id from feedback where guild_id = ${guildId}
-    union select actor_id from events where guild_id = ${guildId} and actor_id is not null
-    union select actor_id from audit_log where guild_id = ${guildId} and actor_id is not null)`;
-  const people = await db.select().from(users).where(sql`${users.id} in ${ids}`);
-  yield `${JSON.stringify(people, null, 0).replace(/},{/g, '},\n{')}\n`;
+  const people = await db
+    .select()
+    .from(users)
+    .where(sql`${users.id} in (select p.id from ${guildPeopleIds(guildId)} p)`);
+  yield `[${people.map((p) => `\n${JSON.stringify(p)}`).join(',')}\n]\n`;
 }

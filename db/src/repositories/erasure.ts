@@ -1,4 +1,4 @@
-import { is, sql } from 'drizzle-orm';
+import { is, type SQL, sql } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
@@ -53,17 +53,26 @@ export async function countGuildRows(
   return counts;
 }
 
-/** The people a guild's rows mention (authors, openers, staff, raters, actors). */
+/**
+ * The ids of the people a guild's rows mention (authors, openers, staff,
+ * raters, actors), as a subquery of one `id` column: what the export lists in
+ * users.json and what erasing the guild may leave without a reason to keep.
+ */
+export function guildPeopleIds(guildId: string): SQL {
+  return sql`(
+    select author_id as id from messages where guild_id = ${guildId} and author_id is not null
+    union select opener_id from tickets where guild_id = ${guildId}
+    union select assignee_id from tickets where guild_id = ${guildId} and assignee_id is not null
+    union select closed_by from tickets where guild_id = ${guildId} and closed_by is not null
+    union select user_id from feedback where guild_id = ${guildId}
+    union select actor_id from events where guild_id = ${guildId} and actor_id is not null
+    union select actor_id from audit_log where guild_id = ${guildId} and actor_id is not null)`;
+}
+
 async function peopleOf(tx: Transaction, guildId: string): Promise<string[]> {
   const result = await execute<{ id: string }>(
     tx,
-    sql`
-    select author_id::text as id from messages where guild_id = ${guildId} and author_id is not null
-    union select opener_id::text from tickets where guild_id = ${guildId}
-    union select assignee_id::text from tickets where guild_id = ${guildId} and assignee_id is not null
-    union select closed_by::text from tickets where guild_id = ${guildId} and closed_by is not null
-    union select user_id::text from feedback where guild_id = ${guildId}
-    union select actor_id::text from events where guild_id = ${guildId} and actor_id is not null`,
+    sql`select p.id::text as id from ${guildPeopleIds(guildId)} p`,
   );
   return result.rows.map((r) => r.id);
 }
@@ -80,6 +89,7 @@ async function dropUnneededUsers(tx: Transaction, ids: string[]): Promise<number
       and not exists (select 1 from tickets t where u.id in (t.opener_id, t.assignee_id, t.closed_by))
       and not exists (select 1 from feedback f where f.user_id = u.id)
       and not exists (select 1 from events e where e.actor_id = u.id)
+      and not exists (select 1 from audit_log a where a.actor_id = u.id)
       and not exists (select 1 from sessions s where s.user_id = u.id)
       and not exists (select 1 from guilds g where g.owner_id = u.id)`,
   );
@@ -95,11 +105,9 @@ export async function eraseGuild(db: Executor, guildId: string) {
   return db.transaction(async (tx) => {
     const counts = await countGuildRows(tx, guildId);
     const people = await peopleOf(tx, guildId);
+    // Every guild_id references guilds with ON DELETE CASCADE: this one row
+    // takes the guild's rows in every table with it (the erasure test checks each).
     await tx.delete(guilds).where(sql`${guilds.id} = ${guildId}`);
-    // Belt and braces: a table whose guild_id has no cascading key is emptied too.
-    for (const name of guildTables()) {
-      await tx.execute(sql`delete from ${sql.identifier(name)} where guild_id = ${guildId}`);
-    }
     counts.users = await dropUnneededUsers(tx, people);
     return counts;
   });
