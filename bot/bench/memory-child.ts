@@ -5,6 +5,7 @@
 import { openDatabase } from '@ticketflow/db/client';
 import { useKeyring } from '@ticketflow/db/crypto';
 import { migrateDatabase } from '@ticketflow/db/migrate';
+import { testEncryptionKey } from '@ticketflow/db/test-key';
 import { Client, GatewayIntentBits } from 'discord.js';
 import pino from 'pino';
 import { z } from 'zod';
@@ -38,9 +39,8 @@ const waitFor = async (ready: () => boolean) => {
 
 let stop = async () => {};
 if (mode === 'ticketflow') {
-  // Any key: what this process stores is not read back. (Not db/testing's: it
-  // would load Vitest into the process being measured.)
-  useKeyring([{ id: 'bench', key: Buffer.alloc(32, 1) }]);
+  // The tests' key, from its own module (db/testing would load Vitest here).
+  useKeyring([testEncryptionKey]);
   const database = await openDatabase(
     databaseUrl.startsWith('pglite:')
       ? { kind: 'pglite', dataDir: databaseUrl.slice('pglite:'.length) }

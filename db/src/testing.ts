@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
 import { decrypt, hasKeyring, useKeyring } from './crypto.ts';
 import { migrateDatabase } from './migrate.ts';
+import { testEncryptionKey } from './test-key.ts';
 
 /**
  * Test databases. With TEST_DATABASE_URL every test file gets a fresh database
@@ -57,8 +58,7 @@ export async function createEmptyTestDatabase(): Promise<{ url?: string; drop():
   };
 }
 
-/** The key tests encrypt with (fixed, so a failing test's database can be read afterwards). */
-export const testEncryptionKey = { id: 'test', key: Buffer.alloc(32, 0x5a) };
+export { testEncryptionKey };
 
 /** Installs the test key unless the test installed its own keyring. */
 export function useTestKeyring(): void {

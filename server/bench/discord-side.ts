@@ -6,15 +6,15 @@
 import { startTestBot } from '@ticketflow/bot/test/support';
 import { openDatabase } from '@ticketflow/db/client';
 import { useKeyring } from '@ticketflow/db/crypto';
+import { testEncryptionKey } from '@ticketflow/db/test-key';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { z } from 'zod';
 import { seedTicket, seedWorld } from '../test/world.ts';
 import { epochNow, paced } from './stack.ts';
 
 const databaseUrl = z.string().parse(process.argv[2]);
-// The parent's key (db/testing's test key; not imported from there, which
-// would load Vitest into the process being measured): it reads what this stores.
-useKeyring([{ id: 'test', key: Buffer.alloc(32, 0x5a) }]);
+// The tests' key, from its own module (db/testing would load Vitest here).
+useKeyring([testEncryptionKey]);
 const database = await openDatabase({ kind: 'postgres', url: databaseUrl, max: 10 });
 const emulator = await Emulator.start();
 const world = await seedWorld(emulator, database);

@@ -1,9 +1,10 @@
 import { eq, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client.ts';
-import { blindTerms, currentKeyId } from '../crypto.ts';
+import { currentKeyId } from '../crypto.ts';
 import { feedback, messages, sessions, tickets } from '../schema.ts';
 import { messageTerms } from './messages.ts';
+import { ticketTerms } from './tickets.ts';
 
 interface EncryptedTable {
   name: string;
@@ -33,11 +34,7 @@ export const encryptedTables: EncryptedTable[] = [
     table: tickets,
     key: tickets.id,
     columns: { topic: tickets.topic, answers: tickets.answers },
-    terms: (row) =>
-      blindTerms(
-        row.topic as string | null,
-        ...Object.values(row.answers as Record<string, string>),
-      ),
+    terms: (row) => ticketTerms(row.topic as string | null, row.answers as Record<string, string>),
   },
   {
     name: 'feedback',

@@ -5,6 +5,14 @@ import { blindTerms } from '../crypto.ts';
 import { boardColumns, guildSequences, type ticketPriority, tickets } from '../schema.ts';
 import { appendEvent } from './events.ts';
 
+/** The blind index of a ticket: its topic and the answers given when opening it. */
+export function ticketTerms(
+  topic: string | null | undefined,
+  answers: Record<string, string> = {},
+) {
+  return blindTerms(topic, ...Object.values(answers));
+}
+
 export interface TicketInput {
   guildId: string;
   openerId: string;
@@ -64,7 +72,7 @@ export async function createTicket(db: Executor, input: TicketInput) {
         channelId: input.channelId ?? null,
         topic: input.topic ?? null,
         answers: input.answers ?? {},
-        searchTerms: blindTerms(input.topic, ...Object.values(input.answers ?? {})),
+        searchTerms: ticketTerms(input.topic, input.answers),
         priority: input.priority ?? 'normal',
         columnId,
         position: generateKeyBetween(last?.position ?? null, null),
@@ -243,7 +251,7 @@ export async function updateTicket(
         .from(tickets)
         .where(eq(tickets.id, ticketId))
         .for('update');
-      searchTerms = blindTerms(change.topic, ...Object.values(row?.answers ?? {}));
+      searchTerms = ticketTerms(change.topic, row?.answers);
     }
     const [ticket] = await tx
       .update(tickets)

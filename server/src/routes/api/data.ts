@@ -27,6 +27,27 @@ import { iso, userRef } from '../../views.ts';
 
 type RequestRow = typeof dataRequests.$inferSelect;
 
+/**
+ * Why this viewer cannot download this export now, or null when they can: the
+ * one rule behind both the page's download link and the download route.
+ */
+function downloadRefusal(row: RequestRow, viewerId: string): AppError | null {
+  if (row.requestedBy !== viewerId) {
+    return new ForbiddenError('Only the admin who asked for this export can download it');
+  }
+  if (row.status !== 'done' || !row.filePath) {
+    return new ConflictError(
+      row.status === 'failed'
+        ? 'This export failed; ask for a new one'
+        : 'This export is not ready yet',
+    );
+  }
+  if ((row.expiresAt?.getTime() ?? 0) <= Date.now()) {
+    return new AppError(410, 'gone', 'This export has expired; ask for a new one');
+  }
+  return null;
+}
+
 export interface DataRouteOptions {
   /** Takes this instance's sockets out of an erased guild's rooms. */
   dropGuild?: (guildId: string) => void;
@@ -61,12 +82,7 @@ export function registerDataRoutes(
       createdAt: iso(row.createdAt),
       completedAt: iso(row.completedAt),
       expiresAt: iso(row.expiresAt),
-      downloadable:
-        row.kind === 'export' &&
-        row.status === 'done' &&
-        row.filePath !== null &&
-        row.requestedBy === viewerId &&
-        (row.expiresAt?.getTime() ?? 0) > Date.now(),
+      downloadable: row.kind === 'export' && downloadRefusal(row, viewerId) === null,
     });
 
   app.get(
@@ -126,20 +142,11 @@ export function registerDataRoutes(
           ),
         );
       if (!row) throw new NotFoundError('No such export');
-      if (row.requestedBy !== access.userId) {
-        throw new ForbiddenError('Only the admin who asked for this export can download it');
-      }
-      if (row.status !== 'done' || !row.filePath) {
-        throw new ConflictError(
-          row.status === 'failed'
-            ? 'This export failed; ask for a new one'
-            : 'This export is not ready yet',
-        );
-      }
-      if ((row.expiresAt?.getTime() ?? 0) <= Date.now()) {
-        throw new AppError(410, 'gone', 'This export has expired; ask for a new one');
-      }
-      const size = await stat(row.filePath).then(
+      const refusal = downloadRefusal(row, access.userId);
+      if (refusal) throw refusal;
+      // downloadRefusal checked it is there.
+      const filePath = row.filePath as string;
+      const size = await stat(filePath).then(
         (s) => s.size,
         () => {
           throw new AppError(
@@ -161,7 +168,7 @@ export function registerDataRoutes(
         .header('content-length', size)
         .header('cache-control', 'no-store')
         .header('content-disposition', `attachment; filename="ticketflow-${guildId}-${day}.zip"`)
-        .send(createReadStream(row.filePath));
+        .send(createReadStream(filePath));
     },
   );
 
