@@ -231,6 +231,12 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await logIn(p, t.world.users.admin);
       await p.goto(`${t.url}/g/${t.world.guildId}`);
       await expect.poll(() => column(p, 'New').locator(`[data-ticket="${b.id}"]`).count()).toBe(1);
+      // A second tab on the same board, not dragging: it shows when the change was sent out.
+      const watcher = await adminBrowser.newPage();
+      await watcher.goto(`${t.url}/g/${t.world.guildId}`);
+      await expect
+        .poll(() => column(watcher, 'New').locator(`[data-ticket="${b.id}"]`).count())
+        .toBe(1);
       // Pick card A up with the keyboard.
       await card(p, a.id).focus();
       await p.keyboard.press('Space');
@@ -250,8 +256,18 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
         },
       });
       expect(moved.statusCode).toBe(200);
-      // The board under the dragged card stays as it was...
-      await new Promise((r) => setTimeout(r, 1_000));
+      // Once the other tab has the move live, this one has had it too (same
+      // broadcast) and handled it by its next frames; the board under the
+      // dragged card stays as it was...
+      await expect
+        .poll(() => column(watcher, 'In progress').locator(`[data-ticket="${b.id}"]`).count())
+        .toBe(1);
+      await p.evaluate(
+        () =>
+          new Promise<void>((done) =>
+            requestAnimationFrame(() => requestAnimationFrame(() => done())),
+          ),
+      );
       expect(await column(p, 'New').locator(`[data-ticket="${b.id}"]`).count()).toBe(1);
       // ...until the card is put down (here: the drag cancelled), then the move shows.
       await p.keyboard.press('Escape');
