@@ -13,7 +13,8 @@ if (testDatabaseKind !== 'postgres') {
   );
 }
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// What `pnpm start:bot` runs: the bot as a process of its own.
+const start = fileURLToPath(new URL('../../app/src/start.ts', import.meta.url));
 
 describe.runIf(testDatabaseKind === 'postgres')('a bot killed mid-conversation', () => {
   const t = useEmulator();
@@ -24,7 +25,7 @@ describe.runIf(testDatabaseKind === 'postgres')('a bot killed mid-conversation',
   });
 
   function startBotProcess() {
-    const child = spawn(process.execPath, [main], {
+    const child = spawn(process.execPath, [start, '--only', 'bot'], {
       env: {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: db.url as string,
@@ -46,7 +47,7 @@ describe.runIf(testDatabaseKind === 'postgres')('a bot killed mid-conversation',
     child.stderr.on('data', (d) => {
       out += d;
     });
-    const online = eventually(() => out.includes('TicketFlow bot is online'), 30_000).catch(() => {
+    const online = eventually(() => out.includes('Bot online as'), 30_000).catch(() => {
       throw new Error(`the bot did not come online: ${out}`);
     });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { Emulator } from './emulator.ts';
-import { seedDemo } from './seed.ts';
+import { findDemo, seedDemo } from './seed.ts';
 
 // `pnpm --filter @ticketflow/emulator start`: the demo guild on a local Discord.
 const env = z
   .object({
     EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
     EMULATOR_HOST: z.string().default('127.0.0.1'),
+    /** Keep the world in this JSON file across restarts. */
+    EMULATOR_STATE_FILE: z.string().min(1).optional(),
   })
   .safeParse(process.env);
 if (!env.success) {
@@ -18,8 +20,14 @@ if (!env.success) {
 const emulator = await Emulator.start({
   port: env.data.EMULATOR_PORT,
   host: env.data.EMULATOR_HOST,
+  ...(env.data.EMULATOR_STATE_FILE ? { stateFile: env.data.EMULATOR_STATE_FILE } : {}),
+}).catch((error: unknown) => {
+  process.stderr.write(
+    `Cannot start the emulator: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
 });
-const world = seedDemo(emulator);
+const world = emulator.restored ? findDemo(emulator) : seedDemo(emulator);
 const users = emulator.state.users;
 process.stdout.write(
   [

@@ -10,6 +10,7 @@ import { Faults } from './http/faults.ts';
 import { RateLimiter } from './http/ratelimit.ts';
 import { registerOAuth } from './oauth.ts';
 import { OAuthStore } from './oauth-store.ts';
+import { StatePersister } from './persist.ts';
 import { channelRoutes } from './rest/channels.ts';
 import { guildRoutes } from './rest/guilds.ts';
 import { interactionRoutes } from './rest/interactions.ts';
@@ -25,6 +26,8 @@ export interface EmulatorOptions {
   gateway?: GatewayOptions;
   /** Per-route bucket size; Infinity (the default) sends headers but never limits. */
   rateLimit?: { limit: number; windowMs: number };
+  /** Keep the world in this JSON file: read at start when it exists, saved as it changes and at close. */
+  stateFile?: string;
 }
 
 /**
@@ -39,6 +42,9 @@ export class Emulator {
   private readonly http: FastifyInstance;
   private readonly ctx: EmulatorContext;
   private address = '';
+  private readonly persister: StatePersister | undefined;
+  /** True when the world was read from `stateFile` (so it must not be seeded again). */
+  readonly restored: boolean = false;
 
   private constructor(options: EmulatorOptions) {
     const serializer = new Serializer(this.state, () => this.url);
@@ -57,6 +63,10 @@ export class Emulator {
       baseUrl: () => this.url,
     };
     this.control = new Control(this.ctx);
+    if (options.stateFile) {
+      this.persister = new StatePersister(this.state, this.ctx.oauth, options.stateFile);
+      this.restored = this.persister.load();
+    }
     this.http = Fastify({
       logger: false,
       bodyLimit: 25 * 1024 * 1024,
@@ -68,7 +78,14 @@ export class Emulator {
   /** Starts the emulator; `port: 0` (the default) picks a free port. */
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
     const emulator = new Emulator(options);
-    await emulator.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    try {
+      await emulator.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+    } catch (error) {
+      emulator.gateway.close();
+      await emulator.http.close();
+      emulator.persister?.close();
+      throw error;
+    }
     return emulator;
   }
 
@@ -133,5 +150,6 @@ export class Emulator {
   async close(): Promise<void> {
     this.gateway.close();
     await this.http.close();
+    this.persister?.close();
   }
 }

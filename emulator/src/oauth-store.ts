@@ -7,7 +7,7 @@ export interface Grant {
   redirectUri: string;
 }
 
-interface Token extends Grant {
+export interface Token extends Grant {
   accessToken: string;
   refreshToken: string;
   expiresAt: number;
@@ -18,6 +18,8 @@ export class OAuthStore {
   private readonly codes = new Map<string, Grant & { expiresAt: number }>();
   private readonly access = new Map<string, Token>();
   private readonly refresh = new Map<string, Token>();
+  /** Called after every change (persist.ts saves then). */
+  onChange: () => void = () => {};
   /** When set, the authorize page approves at once as this user (for tests). */
   preselectedUserId: string | null = null;
   readonly tokenLifetimeSeconds = 604_800;
@@ -25,6 +27,7 @@ export class OAuthStore {
   issueCode(grant: Grant): string {
     const code = randomToken(20);
     this.codes.set(code, { ...grant, expiresAt: Date.now() + 10 * 60_000 });
+    this.onChange();
     return code;
   }
 
@@ -32,6 +35,7 @@ export class OAuthStore {
   redeemCode(code: string): (Grant & { expiresAt: number }) | undefined {
     const grant = this.codes.get(code);
     this.codes.delete(code);
+    this.onChange();
     return grant && grant.expiresAt > Date.now() ? grant : undefined;
   }
 
@@ -44,6 +48,7 @@ export class OAuthStore {
     };
     this.access.set(token.accessToken, token);
     this.refresh.set(token.refreshToken, token);
+    this.onChange();
     return token;
   }
 
@@ -63,6 +68,7 @@ export class OAuthStore {
   /** Every access token of this user stops working (their refresh tokens still do). */
   expireFor(userId: string): void {
     for (const token of this.access.values()) if (token.userId === userId) token.expiresAt = 0;
+    this.onChange();
   }
 
   revoke(tokenValue: string): void {
@@ -70,5 +76,23 @@ export class OAuthStore {
     if (!token) return;
     this.access.delete(token.accessToken);
     this.refresh.delete(token.refreshToken);
+    this.onChange();
+  }
+
+  /** Unexpired codes and tokens, for saving. */
+  dump(): { codes: [string, Grant & { expiresAt: number }][]; tokens: Token[] } {
+    return { codes: [...this.codes], tokens: [...this.access.values()] };
+  }
+
+  /** Replaces everything with what `dump` returned. */
+  load(saved: ReturnType<OAuthStore['dump']>): void {
+    this.codes.clear();
+    this.access.clear();
+    this.refresh.clear();
+    for (const [code, grant] of saved.codes) this.codes.set(code, grant);
+    for (const token of saved.tokens) {
+      this.access.set(token.accessToken, token);
+      this.refresh.set(token.refreshToken, token);
+    }
   }
 }

@@ -81,3 +81,52 @@ export function seedDemo(
     channels: { welcome: welcome.id, panel: panel.id, ticketsCategory: ticketsCategory.id },
   };
 }
+
+/** The demo's ids in a world read back from a state file (seedDemo ran when it was first made). */
+export function findDemo(emulator: Emulator): DemoWorld {
+  const { state } = emulator;
+  const missing = (what: string): never => {
+    throw new Error(
+      `the saved emulator world has no ${what} of the demo (start over with --reset)`,
+    );
+  };
+  const app = [...state.applications.values()][0] ?? missing('application');
+  const guild =
+    [...state.guilds.values()].find((g) => g.members.has(app.botUserId)) ??
+    [...state.guilds.values()][0] ??
+    missing('server');
+  const userNamed = (username: string) =>
+    [...state.users.values()].find((u) => u.username === username && !u.bot)?.id ??
+    missing(`user "${username}"`);
+  const roleNamed = (name: string) =>
+    [...guild.roles.values()].find((r) => r.name === name)?.id ?? missing(`role "${name}"`);
+  const channelNamed = (name: string) =>
+    [...guild.channels.values()].find((c) => c.name === name)?.id ?? missing(`channel #${name}`);
+  return {
+    application: {
+      id: app.id,
+      botToken: app.botToken,
+      clientSecret: app.clientSecret,
+      botUserId: app.botUserId,
+    },
+    guildId: guild.id,
+    users: {
+      owner: userNamed('olivia'),
+      admin: userNamed('adam'),
+      support: userNamed('sam'),
+      billing: userNamed('bea'),
+      member: userNamed('mia'),
+      member2: userNamed('max'),
+    },
+    roles: {
+      admin: roleNamed('Admins'),
+      support: roleNamed('Support'),
+      billing: roleNamed('Billing'),
+    },
+    channels: {
+      welcome: channelNamed('welcome'),
+      panel: channelNamed('open-a-ticket'),
+      ticketsCategory: channelNamed('Tickets'),
+    },
+  };
+}

@@ -90,7 +90,7 @@ export interface ChannelInput {
  * The in-memory Discord: users, guilds, channels, messages, webhooks,
  * commands and interactions. Every change emits a StateEvent.
  */
-export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
+export class DiscordState extends EventEmitter<{ event: [StateEvent]; changed: [] }> {
   readonly users = new Map<string, UserRecord>();
   readonly guilds = new Map<string, GuildRecord>();
   readonly channels = new Map<string, ChannelRecord>();
@@ -102,6 +102,12 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
 
   private emitEvent(event: StateEvent) {
     this.emit('event', event);
+    this.touch();
+  }
+
+  /** Tells a persister (persist.ts) that something changed, including changes no gateway event reports. */
+  touch() {
+    this.emit('changed');
   }
 
   // --- users and applications -------------------------------------------------
@@ -121,6 +127,7 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
       bot: input.bot ?? false,
     };
     this.users.set(user.id, user);
+    this.touch();
     return user;
   }
 
@@ -149,6 +156,7 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
       privilegedIntents: input.privilegedIntents ?? (1 << 1) | (1 << 8) | (1 << 15),
     };
     this.applications.set(app.id, app);
+    this.touch();
     return app;
   }
 
@@ -581,6 +589,7 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
       applicationId: input.applicationId ?? null,
     };
     this.webhooks.set(webhook.id, webhook);
+    this.touch();
     return webhook;
   }
 
@@ -612,6 +621,7 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent] }> {
         version: snowflake(),
       };
       this.commands.set(command.id, command);
+      this.touch();
       return command;
     });
   }

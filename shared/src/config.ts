@@ -101,6 +101,12 @@ const envSchema = z
       .optional(),
     DISCORD_CLIENT_ID: snowflake.optional(),
     DISCORD_CLIENT_SECRET: z.string().min(16, 'must be the OAuth2 client secret').optional(),
+    EMULATOR_PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535 (0: any free port)')
+      .max(65535, 'must be between 0 and 65535 (0: any free port)')
+      .optional(),
     DISCORD_API_URL: httpUrl.optional(),
     DISCORD_OAUTH_URL: httpUrl.optional(),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -192,7 +198,13 @@ export interface Config {
   dataDir: string;
   /** `emulator` when no Discord credentials are configured: the offline demo. */
   discord:
-    | { mode: 'emulator'; apiUrl?: string; oauthUrl?: string }
+    | {
+        mode: 'emulator';
+        /** The demo's local Discord: EMULATOR_PORT, else the port after PORT (any free one when PORT is 0). */
+        port: number;
+        apiUrl?: string;
+        oauthUrl?: string;
+      }
     | {
         mode: 'discord';
         token: string;
@@ -239,6 +251,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
         }
       : {
           mode: 'emulator',
+          port: env.EMULATOR_PORT ?? (env.PORT === 0 || env.PORT === 65535 ? 0 : env.PORT + 1),
           ...(env.DISCORD_API_URL ? { apiUrl: env.DISCORD_API_URL } : {}),
           ...(env.DISCORD_OAUTH_URL ? { oauthUrl: env.DISCORD_OAUTH_URL } : {}),
         };

@@ -27,9 +27,21 @@ describe('loadConfig', () => {
   it('starts the offline demo on embedded PGlite when nothing is configured', () => {
     const config = loadConfig({});
     expect(config.database).toEqual({ kind: 'pglite', dataDir: '.data/db' });
-    expect(config.discord.mode).toBe('emulator');
+    expect(config.discord).toEqual({ mode: 'emulator', port: 3001 });
     expect(config.port).toBe(3000);
     expect(config.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it("puts the demo's local Discord on EMULATOR_PORT, else the port after PORT, else any free one", () => {
+    expect(loadConfig({ PORT: '8080' }).discord).toEqual({ mode: 'emulator', port: 8081 });
+    expect(loadConfig({ PORT: '0' }).discord).toEqual({ mode: 'emulator', port: 0 });
+    expect(loadConfig({ PORT: '8080', EMULATOR_PORT: '9000' }).discord).toEqual({
+      mode: 'emulator',
+      port: 9000,
+    });
+    expect(problemsOf({ EMULATOR_PORT: '70000' })).toEqual([
+      'EMULATOR_PORT must be between 0 and 65535 (0: any free port)',
+    ]);
   });
 
   it('uses Postgres and real Discord when their variables are set', () => {

@@ -1,0 +1,239 @@
+import { join } from 'node:path';
+import { type Bot, startBot } from '@ticketflow/bot/bot';
+import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
+import { installKeys } from '@ticketflow/db/keys';
+import { migrateDatabase } from '@ticketflow/db/migrate';
+import { Emulator } from '@ticketflow/emulator/emulator';
+import { type DemoWorld, findDemo, seedDemo } from '@ticketflow/emulator/seed';
+import { type App, buildApp } from '@ticketflow/server/app';
+import type { DiscordOptions } from '@ticketflow/server/discord';
+import { initSentry } from '@ticketflow/server/sentry';
+import type { Config } from '@ticketflow/shared/config';
+import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
+import type { Logger } from 'pino';
+
+/** Start-up cannot go on; `message` is the one line printed before exiting 1. */
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export type Part = 'all' | 'bot' | 'server';
+
+export interface Product {
+  /** Where people open the dashboard (absent for a bot-only process). */
+  url?: string;
+  database: DatabaseHandle;
+  databaseLabel: string;
+  keySource: string;
+  /** The offline demo's Discord, with the ids of its demo server. */
+  demo?: { emulator: Emulator; world: DemoWorld; restored: boolean };
+  bot?: Bot;
+  app?: App;
+  /** Link that adds the bot to a real Discord server with exactly the permissions it needs. */
+  inviteUrl?: string;
+  /** Stops taking requests, finishes claimed work, closes the gateway, the emulator and the database. */
+  stop(): Promise<void>;
+}
+
+function describeDatabase(config: Config): string {
+  if (config.database.kind === 'pglite') return `embedded PGlite in ${config.database.dataDir}`;
+  const url = new URL(config.database.url);
+  return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/** The bot's invite link on Discord (scopes bot + slash commands, BOT_PERMISSIONS). */
+export function inviteUrl(clientId: string, oauthUrl = 'https://discord.com'): string {
+  const url = new URL('/oauth2/authorize', oauthUrl);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    scope: 'bot applications.commands',
+    permissions: BOT_PERMISSIONS.toString(),
+  }).toString();
+  return url.toString();
+}
+
+/** Null when Discord accepts the bot token, else why not. */
+async function checkBotToken(discord: DiscordOptions): Promise<string | null> {
+  const res = await fetch(`${discord.apiUrl}/v10/users/@me`, {
+    headers: { authorization: `Bot ${discord.botToken}` },
+    signal: AbortSignal.timeout(15_000),
+  });
+  if (res.ok) return null;
+  return res.status === 401
+    ? 'An invalid token was provided.' // what discord.js says for the bot's login
+    : `Discord answered ${res.status} when checking DISCORD_TOKEN`;
+}
+
+/**
+ * Starts TicketFlow's parts in this process: `all` (the default of `pnpm
+ * start`) runs the server with the dashboard and the bot, and with no Discord
+ * configured also the emulator with the demo server; `bot` or `server` run
+ * one part for deployments that split them (they then share Postgres).
+ * Throws StartError with one readable line when it cannot start.
+ */
+export async function startProduct(
+  config: Config,
+  log: Logger,
+  options: { part?: Part; dashboardRoot?: string } = {},
+): Promise<Product> {
+  const part = options.part ?? 'all';
+  const closers: (() => Promise<void>)[] = [];
+  const unwind = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  };
+  const fail = async (line: string): Promise<never> => {
+    await unwind();
+    throw new StartError(line);
+  };
+
+  if (part !== 'all' && config.database.kind !== 'postgres') {
+    await fail(
+      `DATABASE_URL is required to run the ${part} on its own (the embedded database cannot be shared between processes; \`pnpm start\` runs everything in one)`,
+    );
+  }
+  if (part === 'bot' && config.discord.mode !== 'discord') {
+    await fail(
+      'DISCORD_TOKEN, DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are required to run the bot on its own (`pnpm start` with none of them runs the offline demo)',
+    );
+  }
+
+  let keySource = '';
+  try {
+    keySource = installKeys(config);
+  } catch (error) {
+    await fail(`Cannot set up encryption: ${reason(error)}`);
+  }
+
+  const databaseLabel = describeDatabase(config);
+  let database: DatabaseHandle | undefined;
+  try {
+    database =
+      config.database.kind === 'postgres'
+        ? await openDatabase({
+            kind: 'postgres',
+            url: config.database.url,
+            applicationName: `ticketflow-${part}`,
+          })
+        : await openDatabase({ kind: 'pglite', dataDir: config.database.dataDir });
+    await migrateDatabase(database);
+  } catch (error) {
+    await database?.close().catch(() => {});
+    await fail(`Cannot open the database (${databaseLabel}): ${reason(error)}`);
+  }
+  const db = database as DatabaseHandle;
+  closers.push(() => db.close());
+
+  // Discord, or the local one of the offline demo.
+  let discord: DiscordOptions | undefined;
+  let demo: Product['demo'];
+  if (config.discord.mode === 'discord') {
+    discord = {
+      apiUrl: config.discord.apiUrl,
+      oauthUrl: config.discord.oauthUrl,
+      clientId: config.discord.clientId,
+      clientSecret: config.discord.clientSecret,
+      botToken: config.discord.token,
+    };
+  } else if (part === 'all') {
+    let emulator: Emulator | undefined;
+    try {
+      emulator = await Emulator.start({
+        port: config.discord.port,
+        host: config.host,
+        stateFile: join(config.dataDir, 'emulator.json'),
+      });
+    } catch (error) {
+      await fail(`Cannot start the demo's local Discord: ${reason(error)}`);
+    }
+    const e = emulator as Emulator;
+    closers.push(() => e.close());
+    let world: DemoWorld | undefined;
+    try {
+      world = e.restored ? findDemo(e) : seedDemo(e);
+    } catch (error) {
+      await fail(`Cannot use the demo's saved Discord: ${reason(error)}`);
+    }
+    const w = world as DemoWorld;
+    demo = { emulator: e, world: w, restored: e.restored };
+    discord = {
+      apiUrl: e.apiUrl,
+      oauthUrl: e.url,
+      clientId: w.application.id,
+      clientSecret: w.application.clientSecret,
+      botToken: w.application.botToken,
+    };
+  }
+
+  // The bot first: a wrong token stops start-up before anything listens.
+  let bot: Bot | undefined;
+  if (part !== 'server' && discord) {
+    try {
+      bot = await startBot({
+        database: db,
+        token: discord.botToken,
+        apiUrl: discord.apiUrl,
+        publicUrl: config.publicUrl,
+        log: log.child({ part: 'bot' }),
+        ...(config.shards ? { shards: config.shards } : {}),
+      });
+    } catch (error) {
+      await fail(`Cannot log in to Discord: ${reason(error)}`);
+    }
+    const b = bot as Bot;
+    closers.push(() => b.stop());
+  }
+
+  if (part === 'server' && discord) {
+    // No gateway here to prove the token: ask Discord who it belongs to.
+    const refused = await checkBotToken(discord).catch((error: unknown) => reason(error));
+    if (refused) await fail(`Cannot log in to Discord: ${refused}`);
+  }
+
+  let app: App | undefined;
+  let url: string | undefined;
+  if (part !== 'bot') {
+    const built = await buildApp({
+      database: db,
+      logger: log,
+      publicUrl: config.publicUrl,
+      dataDir: config.dataDir,
+      openApi: config.env !== 'production',
+      realtime: { websocketOnly: config.websocketOnly, log },
+      ...(discord ? { discord } : {}),
+      ...(options.dashboardRoot ? { dashboardRoot: options.dashboardRoot } : {}),
+      ...(config.sentryDsn ? { reportError: initSentry(config.sentryDsn, config.env) } : {}),
+    });
+    // Closed before the bot, so no new reply is queued while the bot finishes its work.
+    closers.push(() => built.close());
+    try {
+      await built.listen({ port: config.port, host: config.host });
+    } catch (error) {
+      await fail(`Cannot listen on ${config.host}:${config.port}: ${reason(error)}`);
+    }
+    app = built;
+    const address = built.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    // PORT=0 picks a free port, which the configured URL cannot know.
+    url = config.port === 0 ? `http://localhost:${port}` : config.publicUrl;
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    ...(url ? { url } : {}),
+    database: db,
+    databaseLabel,
+    keySource,
+    ...(demo ? { demo } : {}),
+    ...(bot ? { bot } : {}),
+    ...(app ? { app } : {}),
+    ...(config.discord.mode === 'discord'
+      ? { inviteUrl: inviteUrl(config.discord.clientId, config.discord.oauthUrl) }
+      : {}),
+    stop() {
+      stopped ??= unwind();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// Start-up refuses what it cannot work with, with one clear line each and exit code 1.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useEmulator } from '@ticketflow/emulator/test/support';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Run, startScript } from './support.ts';
+
+describe('start-up refusals', () => {
+  const t = useEmulator();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tf-refuse-'));
+  const runs: Run[] = [];
+  afterAll(() => {
+    for (const r of runs) r.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function refusal(
+    script: 'start' | 'start:bot' | 'start:server',
+    env: Record<string, string>,
+    args: string[] = [],
+  ) {
+    const run = startScript(script, { DATA_DIR: dataDir, PORT: '0', ...env }, args);
+    runs.push(run);
+    const code = await run.exited;
+    return { code, ...run.output() };
+  }
+  /** Real-Discord configuration pointing at the emulator, with a token it has never issued. */
+  const wrongToken = () => ({
+    DISCORD_TOKEN: 'MTIz.bad.token',
+    DISCORD_CLIENT_ID: t.world.application.id,
+    DISCORD_CLIENT_SECRET: t.world.application.clientSecret,
+    DISCORD_API_URL: t.emulator.apiUrl,
+    DISCORD_OAUTH_URL: t.emulator.url,
+  });
+
+  it('names a bad variable', async () => {
+    const r = await refusal('start', { PORT: 'abc' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('Configuration error: PORT must be a port number');
+  });
+
+  it('says so when the database cannot be reached', async () => {
+    const r = await refusal('start', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^Cannot open the database \(Postgres at 127\.0\.0\.1:1\/none\): .*ECONNREFUSED[^\n]*$/,
+    );
+  });
+
+  it('refuses a wrong Discord token, whichever part is started', async () => {
+    const all = await refusal('start', wrongToken());
+    expect(all.code).toBe(1);
+    expect(all.stderr.trim()).toBe('Cannot log in to Discord: An invalid token was provided.');
+    const url = process.env.TEST_DATABASE_URL;
+    if (url) {
+      // The split parts need Postgres; the token is refused before anything is written.
+      for (const script of ['start:bot', 'start:server'] as const) {
+        const r = await refusal(script, { ...wrongToken(), DATABASE_URL: url });
+        expect(r.code, script).toBe(1);
+        expect(r.stderr.trim(), script).toBe(
+          'Cannot log in to Discord: An invalid token was provided.',
+        );
+      }
+    }
+  });
+
+  it('refuses production without an encryption key', async () => {
+    const r = await refusal('start', {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'x'.repeat(40),
+      PUBLIC_URL: 'https://tickets.example.com',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'Configuration error: ENCRYPTION_KEY is required in production (or ENCRYPTION_KEYS): message content and tokens are encrypted at rest with it',
+    );
+  });
+
+  it('runs a part on its own only with Postgres, and resets only the embedded database', async () => {
+    const bot = await refusal('start:bot', wrongToken());
+    expect(bot.code).toBe(1);
+    expect(bot.stderr.trim()).toMatch(/^DATABASE_URL is required to run the bot on its own/);
+    const reset = await refusal('start', { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, [
+      '--reset',
+    ]);
+    expect(reset.code).toBe(1);
+    expect(reset.stderr.trim()).toBe(
+      '--reset only clears the embedded database; with DATABASE_URL set, drop that database yourself',
+    );
+    const only = await refusal('start', {}, ['--only', 'everything']);
+    expect(only.code).toBe(1);
+    expect(only.stderr).toMatch(
+      /^--only must be bot or server, not "everything"\nUsage: pnpm start/,
+    );
+  });
+});
