@@ -1,8 +1,9 @@
-// Start-up refuses what it cannot work with, with one clear line each and exit code 1.
+// Start-up with Discord configured; and what it refuses, with one clear line each and exit code 1.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useEmulator } from '@ticketflow/emulator/test/support';
+import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Run, startScript } from './support.ts';
 
@@ -32,6 +33,27 @@ describe('start-up refusals', () => {
     DISCORD_CLIENT_SECRET: t.world.application.clientSecret,
     DISCORD_API_URL: t.emulator.apiUrl,
     DISCORD_OAUTH_URL: t.emulator.url,
+  });
+
+  it('with Discord configured, runs against it (no demo) and prints the invite link with the permissions the bot needs', async () => {
+    const run = startScript('start', {
+      ...wrongToken(),
+      DISCORD_TOKEN: t.world.application.botToken,
+      DATA_DIR: dataDir,
+      PORT: '0',
+    });
+    runs.push(run);
+    const [, invite] = await run.waitFor(/Invite the bot to your server: (\S+)/);
+    const url = new URL(invite ?? '');
+    expect(url.origin + url.pathname).toBe(`${t.emulator.url}/oauth2/authorize`);
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: t.world.application.id,
+      scope: 'bot applications.commands',
+      permissions: BOT_PERMISSIONS.toString(),
+    });
+    expect(run.output().stdout).toContain('Bot online as TicketFlow');
+    expect(run.output().stdout).not.toContain('Offline demo');
+    expect((await run.terminate()).code).toBe(0);
   });
 
   it('names a bad variable', async () => {

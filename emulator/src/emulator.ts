@@ -70,6 +70,8 @@ export class Emulator {
     this.http = Fastify({
       logger: false,
       bodyLimit: 25 * 1024 * 1024,
+      // The web client's live stream never ends by itself; closing must not wait for it.
+      forceCloseConnections: true,
       // discord.js percent-encodes `@me`; Discord's router treats both the same.
       rewriteUrl: (request) => (request.url ?? '/').replace(/%40me\b/gi, '@me'),
     });
