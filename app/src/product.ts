@@ -76,7 +76,12 @@ async function checkBotToken(discord: DiscordOptions): Promise<string | null> {
 export async function startProduct(
   config: Config,
   log: Logger,
-  options: { part?: Part; dashboardRoot?: string } = {},
+  options: {
+    part?: Part;
+    dashboardRoot?: string;
+    /** Runs just before the server is built (after every refusal could have happened): the dashboard build. */
+    prepareDashboard?: () => Promise<void>;
+  } = {},
 ): Promise<Product> {
   const part = options.part ?? 'all';
   const closers: (() => Promise<void>)[] = [];
@@ -194,6 +199,11 @@ export async function startProduct(
   let app: App | undefined;
   let url: string | undefined;
   if (part !== 'bot') {
+    try {
+      await options.prepareDashboard?.();
+    } catch (error) {
+      await fail(`Cannot build the dashboard: ${reason(error)}`);
+    }
     const built = await buildApp({
       database: db,
       logger: log,

@@ -57,24 +57,24 @@ if (args.reset) {
   out(`Starting over: removed the demo's database, Discord and key in ${config.dataDir}`);
 }
 
-if (part !== 'bot') {
+/** Builds the dashboard when it has no build or an outdated one (not in production: the build step does). */
+async function prepareDashboard() {
   const why = dashboardBuildNeeded();
-  if (why && config.env === 'production') {
+  if (!why) return;
+  if (config.env === 'production') {
     process.stderr.write(
       `The dashboard is not built (${why}): run \`pnpm build\` in the build step\n`,
     );
-  } else if (why) {
-    out(`Building the dashboard (${why}); this takes about half a minute…`);
-    await buildDashboard().catch((error: unknown) =>
-      refuse(`Cannot build the dashboard: ${error instanceof Error ? error.message : error}`),
-    );
+    return;
   }
+  out(`Building the dashboard (${why}); this takes about half a minute…`);
+  await buildDashboard();
 }
 
 const log = createLogger(config.logLevel);
 let product: Product;
 try {
-  product = await startProduct(config, log, { part });
+  product = await startProduct(config, log, { part, prepareDashboard });
 } catch (error) {
   if (error instanceof StartError) refuse(error.message);
   throw error;
