@@ -103,6 +103,17 @@ describe.runIf(hasChromium)('the web client in Chromium', () => {
       .toContain('<img src=x onerror="tfPwned()">');
     expect(await page.locator('#messages img').count()).toBe(0);
     expect(scriptRan).toBe(false);
+    // Mentions read as names and **bold** is bold, still without any markup from the message.
+    t.emulator.control.sendMessage(
+      t.world.users.member2,
+      t.world.channels.welcome,
+      `hey <@${t.world.users.member}>, ask <@&${t.world.roles.support}> in <#${t.world.channels.panel}> **now** <b>x</b>`,
+    );
+    await expect
+      .poll(() => page.locator('#messages').textContent())
+      .toContain('hey @Mia (member), ask @Support in #open-a-ticket now <b>x</b>');
+    expect(await page.locator('#messages strong').last().textContent()).toBe('now');
+    expect(await page.locator('#messages b').count()).toBe(0);
   });
 
   it("presses a panel button, fills the modal, and sees the bot's reply", async () => {

@@ -278,6 +278,24 @@ describe('dashboard API', () => {
     expect(res.body).toContain('&lt;script&gt;');
   });
 
+  it('names mentioned roles in the ticket view and the transcript (read from Discord)', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    await upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId: ticket.id,
+      authorId: t.world.users.member,
+      content: `calling <@&${t.world.roles.support}> and <@&1234567890123456789>`,
+      createdAt: new Date(),
+    });
+    const detail = await get(`${g()}/tickets/${ticket.id}`);
+    expect(detail.json().roles).toContainEqual({ id: t.world.roles.support, name: 'Support' });
+    expect(detail.json().roles.map((r: { id: string }) => r.id)).not.toContain(t.world.guildId);
+    const transcript = await get(`${g()}/tickets/${ticket.id}/transcript`);
+    expect(transcript.body).toContain('>@Support<');
+    expect(transcript.body).toContain('>@unknown-role<');
+  });
+
   it('refuses cross-site mutations (CSRF) and sends security headers', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
     const url = `${g()}/tickets/${ticket.id}/notes`;

@@ -180,6 +180,8 @@ export const ticketDetail = card.extend({
   firstResponseAt: isoDate.nullable(),
   category: z.object({ id: z.string(), name: z.string(), color: z.string().nullable() }).nullable(),
   questions: z.array(questionSchema),
+  /** The server's role names, so role mentions in the conversation read as names (empty when Discord cannot be asked). */
+  roles: z.array(z.object({ id: z.string(), name: z.string() })),
 });
 export type TicketDetail = z.infer<typeof ticketDetail>;
 

@@ -36,6 +36,8 @@ export interface TranscriptInput {
   messages: TranscriptMessage[];
   /** Staff notes are for the web only: never in what the opener receives. */
   includeNotes: boolean;
+  /** Role names by id, for role mentions. */
+  roles?: ReadonlyMap<string, string>;
 }
 
 const nameOf = (m: TranscriptMessage) =>
@@ -55,7 +57,10 @@ const utc = (d: Date | string) => new Date(d).toISOString().slice(0, 16).replace
 export function renderTranscript(input: TranscriptInput): string {
   const names = new Map<string, string>();
   for (const m of input.messages) if (m.authorId) names.set(m.authorId, nameOf(m));
-  const mentions: MentionNames = { user: (id) => names.get(id) };
+  const mentions: MentionNames = {
+    user: (id) => names.get(id),
+    role: (id) => input.roles?.get(id),
+  };
   const rows = input.messages
     .filter((m) => !m.deletedAt && (input.includeNotes || !m.internal))
     .map((m) => {

@@ -642,8 +642,9 @@ export function TicketView({
     const people = new Map<string, string>();
     for (const m of messages.data?.messages ?? [])
       if (m.author) people.set(m.author.id, displayName(m.author));
-    return { user: (id) => people.get(id) };
-  }, [messages.data]);
+    const roles = new Map((ticket.data?.roles ?? []).map((r) => [r.id, r.name]));
+    return { user: (id) => people.get(id), role: (id) => roles.get(id) };
+  }, [messages.data, ticket.data]);
   const retry = async (message: Message) => {
     const again = await api<Message>(`${base}/messages/${message.id}/retry`, { method: 'POST' });
     placeMessage(client, again, 'retried');

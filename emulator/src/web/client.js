@@ -11,7 +11,34 @@ const el = (tag, props = {}, children = []) => {
   for (const child of [].concat(children)) if (child != null) node.append(child);
   return node;
 };
-const state = { world: null, user: null, guild: null, channel: null, live: null };
+const state = { world: null, user: null, guild: null, channel: null, live: null, channels: [] };
+
+// Mentions read as names and **bold** as bold, the way Discord shows them;
+// still only text nodes, so nothing in a message can become markup.
+function richText(text) {
+  const users = new Map(state.world.users.map((u) => [u.id, u.globalName ?? u.username]));
+  const guild = state.world.guilds.find((g) => g.id === state.guild?.id);
+  const roles = new Map(guild?.roles.map((r) => [r.id, r.name]) ?? []);
+  const channels = new Map(state.channels.map((c) => [c.id, c.name]));
+  const parts = [];
+  const pattern = /<@!?(\d+)>|<@&(\d+)>|<#(\d+)>|\*\*(.+?)\*\*/g;
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    if (m[4] !== undefined) parts.push(el('strong', { textContent: m[4] }));
+    else {
+      const label = m[1]
+        ? `@${users.get(m[1]) ?? 'unknown-user'}`
+        : m[2]
+          ? `@${roles.get(m[2]) ?? 'unknown-role'}`
+          : `#${channels.get(m[3]) ?? 'unknown-channel'}`;
+      parts.push(el('span', { className: 'mention', textContent: label }));
+    }
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
 
 async function api(path, method = 'GET', body) {
   const res = await fetch(path, {
@@ -79,6 +106,7 @@ async function loadChannels() {
   const channels = state.guild
     ? await api(`/_emulator/users/${state.user}/guilds/${state.guild.id}/channels`)
     : await api(`/_emulator/users/${state.user}/dms`);
+  state.channels = channels;
   const items = [];
   const byParent = (parent) =>
     channels.filter((c) => (c.parent_id ?? null) === parent && c.type !== 4);
@@ -163,7 +191,7 @@ function renderMessage(m) {
   ];
   if (m.flags & 128)
     body.push(el('div', { className: 'ephemeral', textContent: `${name} is thinking…` }));
-  if (m.content) body.push(el('div', { className: 'content', textContent: m.content }));
+  if (m.content) body.push(el('div', { className: 'content' }, richText(m.content)));
   for (const a of m.attachments)
     body.push(
       el('div', {}, el('a', { href: a.url, textContent: `📎 ${a.filename}`, target: '_blank' })),
@@ -172,11 +200,11 @@ function renderMessage(m) {
     body.push(
       el('div', { className: 'embed' }, [
         e.title ? el('div', { className: 'title', textContent: e.title }) : null,
-        e.description ? el('div', { className: 'content', textContent: e.description }) : null,
+        e.description ? el('div', { className: 'content' }, richText(e.description)) : null,
         ...(e.fields ?? []).map((f) =>
           el('div', {}, [
             el('b', { textContent: f.name }),
-            el('div', { className: 'content', textContent: f.value }),
+            el('div', { className: 'content' }, richText(f.value)),
           ]),
         ),
       ]),

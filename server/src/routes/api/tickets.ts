@@ -72,6 +72,11 @@ export function registerTicketRoutes(
   options: { boardCache: boolean },
 ): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  /** The guild's role names for mentions (cached with member roles); none when Discord cannot be asked. */
+  const roleNames = async (guildId: string) =>
+    (await ctx.access.guildRoles(guildId).catch(() => []))
+      .filter((r) => r.id !== guildId)
+      .map((r) => ({ id: r.id, name: r.name }));
   /** Serialised boards by viewer scope and query, each valid for the guild seq it was read at. */
   const boards = options.boardCache
     ? new LRUCache<string, { seq: number; body: Buffer }>({
@@ -208,6 +213,7 @@ export function registerTicketRoutes(
           ? { id: row.category.id, name: row.category.name, color: row.category.color }
           : null,
         questions: row.questions ?? [],
+        roles: await roleNames(guildId),
       };
     },
   );
@@ -661,6 +667,7 @@ export function registerTicketRoutes(
         ticket,
         messages,
         includeNotes: true,
+        roles: new Map((await roleNames(guildId)).map((r) => [r.id, r.name])),
       });
       if (request.query.download === '1') {
         reply.header('content-disposition', `attachment; filename="ticket-${ticket.number}.html"`);
