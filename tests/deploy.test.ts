@@ -17,7 +17,7 @@ const railway = z
     }),
   })
   .parse(
-    JSON.parse(readFileSync(fileURLToPath(new URL('../../railway.json', import.meta.url)), 'utf8')),
+    JSON.parse(readFileSync(fileURLToPath(new URL('../railway.json', import.meta.url)), 'utf8')),
   );
 
 describe('railway.json', () => {

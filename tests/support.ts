@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '@ticketflow/shared/testing';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 
 /** The arguments of a root package.json script that runs `node …`, so the test starts exactly what `pnpm <script>` does. */
 export function scriptArgs(script: 'start' | 'start:bot' | 'start:server'): string[] {

@@ -10,9 +10,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Run, startScript } from './support.ts';
 
-if (!hasChromium) console.log('[app] walkthrough needs Chromium (set CHROMIUM_PATH); not run');
+if (!hasChromium) console.log('[e2e] walkthrough needs Chromium (set CHROMIUM_PATH); not run');
 
-const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+const docs = fileURLToPath(new URL('../docs/', import.meta.url));
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(docs, `walkthrough-${name}.png`) });
 

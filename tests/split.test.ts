@@ -9,7 +9,7 @@ import { dashboardSession, emulatorControl, freePort, type Run, startScript } fr
 
 if (testDatabaseKind !== 'postgres') {
   console.log(
-    '[app] split-process test: the bot and the server share a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
+    '[e2e] split-process test: the bot and the server share a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
   );
 }
 
