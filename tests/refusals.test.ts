@@ -89,6 +89,7 @@ describe('start-up refusals', () => {
 
   it('refuses production without an encryption key', async () => {
     const r = await refusal('start', {
+      ...wrongToken(),
       NODE_ENV: 'production',
       SESSION_SECRET: 'x'.repeat(40),
       PUBLIC_URL: 'https://tickets.example.com',

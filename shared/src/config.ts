@@ -144,6 +144,14 @@ const envSchema = z
       }
     }
     if (env.NODE_ENV === 'production') {
+      if (given.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DISCORD_TOKEN'],
+          message:
+            'is required in production, with DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET (without them TicketFlow runs the offline demo, which is for trying it on your own machine)',
+        });
+      }
       for (const k of ['SESSION_SECRET', 'PUBLIC_URL'] as const) {
         if (env[k] === undefined) {
           ctx.addIssue({ code: 'custom', path: [k], message: 'is required in production' });

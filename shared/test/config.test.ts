@@ -11,6 +11,7 @@ const production = {
   PUBLIC_URL: 'https://tickets.example.com',
   SESSION_SECRET: 'x'.repeat(40),
   ENCRYPTION_KEY: 'a'.repeat(64),
+  ...discord,
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -89,8 +90,9 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('requires the session secret, encryption key and public URL in production', () => {
+  it('requires Discord, the session secret, encryption key and public URL in production', () => {
     expect(problemsOf({ NODE_ENV: 'production' }).sort()).toEqual([
+      'DISCORD_TOKEN is required in production, with DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET (without them TicketFlow runs the offline demo, which is for trying it on your own machine)',
       'ENCRYPTION_KEY is required in production (or ENCRYPTION_KEYS): message content and tokens are encrypted at rest with it',
       'PUBLIC_URL is required in production',
       'SESSION_SECRET is required in production',
