@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { approveAs } from '@ticketflow/emulator/test/oauth-client';
 import { eventually } from '@ticketflow/shared/testing';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -107,21 +108,7 @@ export async function dashboardSession(url: string, userId: string) {
   const start = await fetch(`${url}/auth/login`, { redirect: 'manual' });
   if (start.status !== 302) throw new Error(`/auth/login answered ${start.status}`);
   const authorize = new URL(start.headers.get('location') ?? '');
-  const form = new URLSearchParams({
-    client_id: authorize.searchParams.get('client_id') ?? '',
-    redirect_uri: authorize.searchParams.get('redirect_uri') ?? '',
-    response_type: 'code',
-    scope: authorize.searchParams.get('scope') ?? '',
-    state: authorize.searchParams.get('state') ?? '',
-    decision: 'allow',
-    user_id: userId,
-  });
-  const decided = await fetch(`${authorize.origin}/oauth2/authorize`, {
-    method: 'POST',
-    body: form,
-    redirect: 'manual',
-  });
-  const back = decided.headers.get('location') ?? '';
+  const back = (await approveAs(authorize, userId)).toString();
   if (!back.startsWith(`${url}/auth/callback`)) throw new Error(`authorise sent us to ${back}`);
   const callback = await fetch(back, {
     redirect: 'manual',

@@ -1,6 +1,7 @@
 import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { ChannelType } from 'discord-api-types/v10';
 import type { Emulator } from './emulator.ts';
+import type { ApplicationRecord } from './model.ts';
 import { P } from './permissions.ts';
 
 export { BOT_PERMISSIONS };
@@ -12,6 +13,13 @@ export interface DemoWorld {
   roles: Record<'admin' | 'support' | 'billing', string>;
   channels: Record<'welcome' | 'panel' | 'ticketsCategory', string>;
 }
+
+const applicationIds = (app: ApplicationRecord): DemoWorld['application'] => ({
+  id: app.id,
+  botToken: app.botToken,
+  clientSecret: app.clientSecret,
+  botUserId: app.botUserId,
+});
 
 /**
  * The demo server: an owner, an admin, Support and Billing staff, two members,
@@ -69,12 +77,7 @@ export function seedDemo(
     type: ChannelType.GuildCategory,
   });
   return {
-    application: {
-      id: app.id,
-      botToken: app.botToken,
-      clientSecret: app.clientSecret,
-      botUserId: app.botUserId,
-    },
+    application: applicationIds(app),
     guildId: guild.id,
     users,
     roles,
@@ -103,12 +106,7 @@ export function findDemo(emulator: Emulator): DemoWorld {
   const channelNamed = (name: string) =>
     [...guild.channels.values()].find((c) => c.name === name)?.id ?? missing(`channel #${name}`);
   return {
-    application: {
-      id: app.id,
-      botToken: app.botToken,
-      clientSecret: app.clientSecret,
-      botUserId: app.botUserId,
-    },
+    application: applicationIds(app),
     guildId: guild.id,
     users: {
       owner: userNamed('olivia'),

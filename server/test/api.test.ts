@@ -15,6 +15,16 @@ describe('dashboard API', () => {
     staff = await login(t, t.world.users.support);
   });
   const get = (url: string, cookie = staff) => t.app.inject({ url, headers: { cookie } });
+  /** A message from the member, stored as the bot stores it. */
+  const memberWrites = (ticketId: string, content: string) =>
+    upsertMessage(t.database.db, {
+      id: mintSnowflake(),
+      guildId: t.world.guildId,
+      ticketId,
+      authorId: t.world.users.member,
+      content,
+      createdAt: new Date(),
+    });
   const send = (
     method: 'POST' | 'PATCH' | 'DELETE',
     url: string,
@@ -261,15 +271,10 @@ describe('dashboard API', () => {
 
   it('renders a sanitised transcript, downloadable', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
-    await upsertMessage(t.database.db, {
-      id: mintSnowflake(),
-      guildId: t.world.guildId,
-      ticketId: ticket.id,
-      authorId: t.world.users.member,
-      content:
-        '**hi** <script>alert(1)</script><img src=x onerror=alert(1)> [x](javascript:alert(1))',
-      createdAt: new Date(),
-    });
+    await memberWrites(
+      ticket.id,
+      '**hi** <script>alert(1)</script><img src=x onerror=alert(1)> [x](javascript:alert(1))',
+    );
     const res = await get(`${g()}/tickets/${ticket.id}/transcript?download=1`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="ticket-\d+\.html"/);
@@ -280,14 +285,10 @@ describe('dashboard API', () => {
 
   it('names mentioned roles in the ticket view and the transcript (read from Discord)', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
-    await upsertMessage(t.database.db, {
-      id: mintSnowflake(),
-      guildId: t.world.guildId,
-      ticketId: ticket.id,
-      authorId: t.world.users.member,
-      content: `calling <@&${t.world.roles.support}> and <@&1234567890123456789>`,
-      createdAt: new Date(),
-    });
+    await memberWrites(
+      ticket.id,
+      `calling <@&${t.world.roles.support}> and <@&1234567890123456789>`,
+    );
     const detail = await get(`${g()}/tickets/${ticket.id}`);
     expect(detail.json().roles).toContainEqual({ id: t.world.roles.support, name: 'Support' });
     expect(detail.json().roles.map((r: { id: string }) => r.id)).not.toContain(t.world.guildId);

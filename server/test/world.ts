@@ -4,6 +4,7 @@ import { upsertGuild } from '@ticketflow/db/repositories/guilds';
 import { createTicket } from '@ticketflow/db/repositories/tickets';
 import type { Emulator } from '@ticketflow/emulator/emulator';
 import { BOT_PERMISSIONS, type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
+import { approveAs } from '@ticketflow/emulator/test/oauth-client';
 import type { App } from '../src/app.ts';
 import type { DiscordOptions } from '../src/discord.ts';
 
@@ -93,21 +94,7 @@ export async function login(
   if (start.statusCode !== 302) throw new Error(`login start answered ${start.statusCode}`);
   const authorize = new URL(String(start.headers.location));
   const stateCookie = cookiesOf(start.headers['set-cookie']);
-  const form = new URLSearchParams({
-    client_id: authorize.searchParams.get('client_id') ?? '',
-    redirect_uri: authorize.searchParams.get('redirect_uri') ?? '',
-    response_type: 'code',
-    scope: authorize.searchParams.get('scope') ?? '',
-    state: authorize.searchParams.get('state') ?? '',
-    decision: 'allow',
-    user_id: userId,
-  });
-  const decided = await fetch(`${box.emulator.url}/oauth2/authorize`, {
-    method: 'POST',
-    body: form,
-    redirect: 'manual',
-  });
-  const back = new URL(decided.headers.get('location') ?? '');
+  const back = await approveAs(authorize, userId);
   const callback = await app.inject({
     url: `${back.pathname}${back.search}`,
     headers: { cookie: existing ? `${stateCookie}; ${existing}` : stateCookie },
