@@ -3,7 +3,7 @@ import type { BoardResponse, Card } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { io } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { login, seedTicket, useServer } from './support.ts';
+import { login, seedTicket, useServer, memberWrites as writes } from './support.ts';
 
 describe('dashboard API', () => {
   const t = useServer();
@@ -15,16 +15,7 @@ describe('dashboard API', () => {
     staff = await login(t, t.world.users.support);
   });
   const get = (url: string, cookie = staff) => t.app.inject({ url, headers: { cookie } });
-  /** A message from the member, stored as the bot stores it. */
-  const memberWrites = (ticketId: string, content: string) =>
-    upsertMessage(t.database.db, {
-      id: mintSnowflake(),
-      guildId: t.world.guildId,
-      ticketId,
-      authorId: t.world.users.member,
-      content,
-      createdAt: new Date(),
-    });
+  const memberWrites = (ticketId: string, content: string) => writes(t, ticketId, content);
   const send = (
     method: 'POST' | 'PATCH' | 'DELETE',
     url: string,

@@ -1,4 +1,3 @@
-import { upsertMessage } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
   ClientToServerEvents,
@@ -6,11 +5,10 @@ import type {
   LiveEvent,
   ServerToClientEvents,
 } from '@ticketflow/shared/api';
-import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually as poll } from '@ticketflow/shared/testing';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { login, seedTicket, useServer } from './support.ts';
+import { login, memberWrites, seedTicket, useServer } from './support.ts';
 
 /** This file's deadline for a pushed event: 10 s. */
 const eventually = <T>(check: () => T) => poll(check, 10_000, 20);
@@ -47,15 +45,7 @@ describe('real-time sync over Socket.IO', () => {
     return { client, received, ticks, join };
   }
 
-  const message = (ticketId: string, content: string) =>
-    upsertMessage(t.database.db, {
-      id: mintSnowflake(),
-      guildId: t.world.guildId,
-      ticketId,
-      authorId: t.world.users.member,
-      content,
-      createdAt: new Date(),
-    });
+  const message = (ticketId: string, content: string) => memberWrites(t, ticketId, content);
 
   it('refuses a handshake without a session, and one from another origin', async () => {
     await expect(connect(undefined)).rejects.toThrow(/unauthorized/);

@@ -1,10 +1,12 @@
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { createCategory } from '@ticketflow/db/repositories/categories';
 import { upsertGuild } from '@ticketflow/db/repositories/guilds';
+import { upsertMessage } from '@ticketflow/db/repositories/messages';
 import { createTicket } from '@ticketflow/db/repositories/tickets';
 import type { Emulator } from '@ticketflow/emulator/emulator';
 import { BOT_PERMISSIONS, type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
 import { approveAs } from '@ticketflow/emulator/test/oauth-client';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import type { App } from '../src/app.ts';
 import type { DiscordOptions } from '../src/discord.ts';
 
@@ -59,6 +61,22 @@ export async function seedWorld(emulator: Emulator, database: DatabaseHandle): P
     otherAdminId,
     categories: { support: support.id, billing: billing.id },
   };
+}
+
+/** A message from the demo member in a ticket, stored the way the bot stores it. */
+export function memberWrites(
+  box: { database: DatabaseHandle; world: DemoWorld },
+  ticketId: string,
+  content: string,
+) {
+  return upsertMessage(box.database.db, {
+    id: mintSnowflake(),
+    guildId: box.world.guildId,
+    ticketId,
+    authorId: box.world.users.member,
+    content,
+    createdAt: new Date(),
+  });
 }
 
 export function discordOptions(
