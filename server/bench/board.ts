@@ -101,11 +101,15 @@ export async function boardBench(): Promise<string[]> {
       ['board', boardUrl],
       ['board, cache off', boardUrl.replace(stack.url, `http://127.0.0.1:${uncachedPort}`)],
     ] as const) {
-      const board = await load(url, { cookie: stack.cookie });
+      // As the dashboard asks for it: a browser always offers gzip.
+      const board = await load(url, {
+        cookie: stack.cookie,
+        'accept-encoding': 'gzip, deflate, br',
+      });
       const share = board.perSecond / floor.perSecond;
       const met = board.p95 <= 30 && share >= 0.25;
       rows.push(
-        `| ${what} (${TICKETS.toLocaleString('en')} open tickets; first page ${cards} cards in ${body.columns.length} columns with counts), 10 connections, ${SECONDS} s | ${board.perSecond.toFixed(0)} req/s · p95 ${ms(board.p95)} | \`SELECT 1\` route, same pool: ${floor.perSecond.toFixed(0)} req/s · p95 ${ms(floor.p95)} | ${share.toFixed(2)} of the floor | p95 ≤ 30 ms and ≥ 0.25 of the floor: ${met ? 'met' : 'missed'} |`,
+        `| ${what} (${TICKETS.toLocaleString('en')} open tickets; first page ${cards} cards in ${body.columns.length} columns with counts; gzip, as browsers ask), 10 connections, ${SECONDS} s | ${board.perSecond.toFixed(0)} req/s · p95 ${ms(board.p95)} | \`SELECT 1\` route, same pool: ${floor.perSecond.toFixed(0)} req/s · p95 ${ms(floor.p95)} | ${share.toFixed(2)} of the floor | p95 ≤ 30 ms and ≥ 0.25 of the floor: ${met ? 'met' : 'missed'} |`,
       );
     }
     return rows;

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { upsertMessage } from '@ticketflow/db/repositories/messages';
 import type { BoardResponse, Card } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
@@ -82,14 +83,7 @@ describe('dashboard API', () => {
     const cached = (await get(`${g()}/board`)).json() as BoardResponse;
     expect(cached).toEqual(before);
     // Any change that appends an event moves the seq, and the board is read again.
-    await upsertMessage(t.database.db, {
-      id: mintSnowflake(),
-      guildId: t.world.guildId,
-      ticketId: ticket.id,
-      authorId: t.world.users.member,
-      content: 'Any news on this?',
-      createdAt: new Date(),
-    });
+    await memberWrites(ticket.id, 'Any news on this?');
     const after = (await get(`${g()}/board`)).json() as BoardResponse;
     expect(after.seq).toBeGreaterThan(before.seq);
     expect(cardIn(after)).toMatchObject({
@@ -100,6 +94,31 @@ describe('dashboard API', () => {
     expect(cardIn((await get(`${g()}/board`, admin)).json() as BoardResponse)?.topic).toBe(
       'edited behind the cache',
     );
+  });
+
+  it('gzips the board for clients that take it, fresh and cached alike', async () => {
+    await seedTicket(t, t.world.categories.support);
+    const plain = await get(`${g()}/board`);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toMatch(/accept-encoding/i);
+    const url = `${g()}/board?status=open`;
+    for (const round of ['fresh', 'cached']) {
+      const zipped = await t.app.inject({
+        url,
+        headers: { cookie: staff, 'accept-encoding': 'gzip, deflate, br' },
+      });
+      expect(zipped.headers['content-encoding'], round).toBe('gzip');
+      expect(zipped.rawPayload.length, round).toBeLessThan(plain.rawPayload.length);
+      expect(JSON.parse(gunzipSync(zipped.rawPayload).toString()), round).toEqual(
+        (await get(url)).json(),
+      );
+    }
+    const refused = await t.app.inject({
+      url,
+      headers: { cookie: staff, 'accept-encoding': 'gzip;q=0, identity' },
+    });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(refused.json()).toHaveProperty('columns');
   });
 
   it('answers 409 to the second of two moves made on the same version', async () => {

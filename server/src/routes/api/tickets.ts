@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import {
   countByColumn,
   getCards,
@@ -51,7 +53,7 @@ import { AppError, ConflictError, NotFoundError } from '@ticketflow/shared/error
 import { channelName, DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
 import { renderTranscript } from '@ticketflow/shared/transcript';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { generateKeyBetween } from 'fractional-indexing';
 import { LRUCache } from 'lru-cache';
@@ -64,6 +66,31 @@ class BadRequestError extends AppError {
   constructor(message: string) {
     super(400, 'bad_request', message);
   }
+}
+
+const gzipAsync = promisify(gzip);
+
+/** Whether the client takes gzip (and did not refuse it with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return !q || Number(q.slice(2)) > 0;
+  });
+}
+
+/** A serialised JSON answer, gzipped when the client takes it (boards are large and repetitive). */
+function sendJson(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: { body: Buffer; gzip: Buffer },
+) {
+  reply.type('application/json').header('vary', 'accept-encoding');
+  if (acceptsGzip(request.headers['accept-encoding'])) {
+    return reply.header('content-encoding', 'gzip').send(payload.gzip as never);
+  }
+  return reply.send(payload.body as never);
 }
 
 export function registerTicketRoutes(
@@ -79,10 +106,10 @@ export function registerTicketRoutes(
       .map((r) => ({ id: r.id, name: r.name }));
   /** Serialised boards by viewer scope and query, each valid for the guild seq it was read at. */
   const boards = options.boardCache
-    ? new LRUCache<string, { seq: number; body: Buffer }>({
+    ? new LRUCache<string, { seq: number; body: Buffer; gzip: Buffer }>({
         max: 2_000,
         maxSize: 200 * 2 ** 20,
-        sizeCalculation: (v) => v.body.length,
+        sizeCalculation: (v) => v.body.length + v.gzip.length,
         ttl: 30_000,
       })
     : undefined;
@@ -147,9 +174,8 @@ export function registerTicketRoutes(
       // may lag by the cache's ttl.
       const key = JSON.stringify([filter, q.column, q.after, q.limit]);
       const cached = boards?.get(key);
-      // Sent as it is (validated when it was cached).
-      if (cached && cached.seq === seq)
-        return reply.type('application/json').send(cached.body as never);
+      // Sent as it is (validated when it was cached), gzipped once for every browser that asks.
+      if (cached && cached.seq === seq) return sendJson(request, reply, cached);
       const columns = (await listColumns(ctx.db, guildId)).filter(
         (c) => !q.column || c.id === q.column,
       );
@@ -183,8 +209,9 @@ export function registerTicketRoutes(
         }),
       });
       const body = Buffer.from(JSON.stringify(board));
-      boards?.set(key, { seq, body });
-      return reply.type('application/json').send(body as never);
+      const entry = { seq, body, gzip: await gzipAsync(body) };
+      boards?.set(key, entry);
+      return sendJson(request, reply, entry);
     },
   );
 
