@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
@@ -36,6 +37,64 @@ export type DatabaseHandle =
   | (HandleBase & { kind: 'postgres'; pool: pg.Pool })
   | (HandleBase & { kind: 'pglite'; pglite: PGlite });
 
+const preparedByDb = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * A Drizzle prepared query for this database, built once (its SQL is not
+ * rebuilt on every call): for the queries every request runs.
+ */
+export function prepared<T>(db: Executor, name: string, build: (db: Executor) => T): T {
+  let queries = preparedByDb.get(db);
+  if (!queries) {
+    queries = new Map();
+    preparedByDb.set(db, queries);
+  }
+  let query = queries.get(name) as T | undefined;
+  if (query === undefined) {
+    query = build(db);
+    queries.set(name, query);
+  }
+  return query;
+}
+
+/** Statement names by SQL text: each distinct text is prepared once per connection. */
+const statementNames = new Map<string, string>();
+/** Past this many distinct texts (e.g. IN lists of every length), new ones run unprepared. */
+const MAX_PREPARED = 1_000;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED && text.length < 8_192) {
+    name = `tf_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A node-postgres client that runs every parameterised statement as a named
+ * (prepared) one, so Postgres parses and plans it once per connection instead
+ * of on every call, as postgres.js does by default. Statements with
+ * parameters are single statements by the protocol's rules, so naming them is
+ * always allowed; anything without parameters (BEGIN, COMMIT, migrations) runs
+ * as before.
+ */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query has many overloads; this forwards them all.
+  override query(config: any, values?: any, callback?: any): any {
+    if (config && typeof config === 'object' && typeof config.text === 'string' && !config.name) {
+      const params = Array.isArray(values) ? values : config.values;
+      const name =
+        Array.isArray(params) && params.length > 0 ? statementName(config.text) : undefined;
+      if (name) return super.query({ ...config, name }, values, callback);
+    } else if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
+      const name = statementName(config);
+      if (name) return super.query({ text: config, values, name }, callback);
+    }
+    return super.query(config, values, callback);
+  }
+}
+
 /**
  * Opens Postgres (a node-postgres Pool; SSL as the URL's `sslmode` asks) or an
  * embedded PGlite, with the same Drizzle API and an event bus on the same database.
@@ -43,6 +102,7 @@ export type DatabaseHandle =
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({
+      Client: PreparingClient,
       connectionString: options.url,
       max: options.max ?? 10,
       application_name: options.applicationName ?? 'ticketflow',

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Executor } from '@ticketflow/db/client';
+import { type Executor, prepared } from '@ticketflow/db/client';
 import { sessions, users } from '@ticketflow/db/schema';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 
@@ -51,10 +51,8 @@ export async function createSession(
   return { id, expiresAt };
 }
 
-/** The live session for a cookie value, renewed when it is used after a while; undefined if none. */
-export async function findSession(db: Executor, id: string): Promise<Session | undefined> {
-  const idHash = hashSessionId(id);
-  const [row] = await db
+const sessionQuery = (db: Executor) =>
+  db
     .select({
       idHash: sessions.idHash,
       accessToken: sessions.accessToken,
@@ -70,7 +68,14 @@ export async function findSession(db: Executor, id: string): Promise<Session | u
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, sql`now()`)));
+    .where(and(eq(sessions.idHash, sql.placeholder('idHash')), gt(sessions.expiresAt, sql`now()`)))
+    .prepare('find_session');
+
+/** The live session for a cookie value, renewed when it is used after a while; undefined if none. */
+export async function findSession(db: Executor, id: string): Promise<Session | undefined> {
+  const idHash = hashSessionId(id);
+  // Every request with a cookie runs it: prepared once.
+  const [row] = await prepared(db, 'find_session', sessionQuery).execute({ idHash });
   if (!row) return undefined;
   let expiresAt = row.expiresAt;
   const renewed = Date.now() - row.lastSeenAt.getTime() > RENEW_AFTER_MS;

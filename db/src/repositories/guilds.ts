@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import { type Executor, prepared } from '../client.ts';
 import { categories, guildSequences, guilds, users } from '../schema.ts';
 import { ensureDefaultColumns } from './columns.ts';
 import { cancelJob, scheduleJob } from './jobs.ts';
@@ -103,8 +103,8 @@ export async function getGuild(db: Executor, guildId: string) {
  * categories' staff roles (in panel order) and its newest event seq (read
  * before anything else the caller reads, so what follows is at least that new).
  */
-export async function getGuildAccessFacts(db: Executor, guildId: string) {
-  const [row] = await db
+const accessFactsQuery = (db: Executor) =>
+  db
     .select({
       guild: guilds,
       seq: sql<number>`coalesce(${guildSequences.lastEventSeq}, 0)`.mapWith(Number),
@@ -114,6 +114,11 @@ export async function getGuildAccessFacts(db: Executor, guildId: string) {
     })
     .from(guilds)
     .leftJoin(guildSequences, eq(guildSequences.guildId, guilds.id))
-    .where(eq(guilds.id, guildId));
+    .where(eq(guilds.id, sql.placeholder('guildId')))
+    .prepare('guild_access_facts');
+
+export async function getGuildAccessFacts(db: Executor, guildId: string) {
+  // Every API request runs it: prepared once.
+  const [row] = await prepared(db, 'guild_access_facts', accessFactsQuery).execute({ guildId });
   return row;
 }
