@@ -20,8 +20,11 @@ const now = () => performance.timeOrigin + performance.now();
 /** Arrival times per message id, over all clients. */
 const arrivals = new Map<string, number[]>();
 let received = 0;
-const record = (id: string | undefined) => {
+/** The first event received: what each client parses per message (the raw floor sends copies). */
+let sample: unknown;
+const record = (id: string | undefined, event: unknown) => {
   if (!id) return;
+  sample ??= event;
   received++;
   const t = now();
   const list = arrivals.get(id);
@@ -43,7 +46,7 @@ async function connectOne(): Promise<void> {
     socket.once('connect_error', reject);
   });
   socket.on('event', (e: { id?: string; message?: { id?: string } | null }) =>
-    record(options.mode === 'raw' ? e.id : e.message?.id),
+    record(options.mode === 'raw' ? e.id : e.message?.id, e),
   );
   await new Promise<void>((resolve, reject) => {
     if (options.mode === 'raw') socket.emit('join', `guild:${options.guildId}`, () => resolve());
@@ -75,5 +78,5 @@ process.on('message', async (raw) => {
     await new Promise((r) => setTimeout(r, 20));
   }
   for (const s of sockets) s.close();
-  process.send?.({ type: 'arrivals', arrivals: [...arrivals] }, () => process.exit(0));
+  process.send?.({ type: 'arrivals', arrivals: [...arrivals], sample }, () => process.exit(0));
 });

@@ -16,7 +16,7 @@ const SECONDS = 5;
 
 interface Clients {
   /** Latencies of the sent messages (id → epoch ms), once every client has them or 10 s have passed. */
-  measure(sent: Map<string, number>): Promise<Latency>;
+  measure(sent: Map<string, number>): Promise<Latency & { sample: Record<string, unknown> }>;
 }
 
 /** Starts `count` Socket.IO clients in a child process and waits until all have joined. */
@@ -36,13 +36,24 @@ async function startClients(options: {
   });
   return {
     measure: async (sent) => {
-      const arrivals = await new Promise<Map<string, number[]>>((resolve) => {
-        child.on('message', (m: { type: string; arrivals?: [string, number[]][] }) => {
-          if (m.type === 'arrivals') resolve(new Map(m.arrivals));
-        });
+      const { arrivals, sample } = await new Promise<{
+        arrivals: Map<string, number[]>;
+        sample: Record<string, unknown>;
+      }>((resolve) => {
+        child.on(
+          'message',
+          (m: {
+            type: string;
+            arrivals?: [string, number[]][];
+            sample?: Record<string, unknown>;
+          }) => {
+            if (m.type === 'arrivals')
+              resolve({ arrivals: new Map(m.arrivals), sample: m.sample ?? {} });
+          },
+        );
         child.send({ type: 'collect', expected: sent.size * options.count, timeoutMs: 10_000 });
       });
-      return latencies(sent, arrivals, options.count);
+      return { ...latencies(sent, arrivals, options.count), sample };
     },
   };
 }
@@ -124,8 +135,18 @@ async function ticketflowLatency(server: Server_, discord: DiscordSide, clients:
   return c.measure(sent);
 }
 
-/** The floor: INSERT + NOTIFY → one LISTEN connection → Socket.IO room emit, same clients. */
-async function rawLatency(databaseUrl: string, clients: number) {
+/**
+ * The floor: INSERT + NOTIFY → one LISTEN connection → Socket.IO room emit,
+ * same clients. It emits the id alone, or (with `template`) a copy of a
+ * TicketFlow event carrying the id: every client parses what it receives, and
+ * with hundreds of clients in one process on these 2 cores that parsing, not
+ * the pipeline, can set the pace.
+ */
+async function rawLatency(
+  databaseUrl: string,
+  clients: number,
+  template?: Record<string, unknown>,
+) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   await pool.query('create table if not exists bench_raw (id text primary key, content text)');
   const listener = new pg.Client({ connectionString: databaseUrl });
@@ -141,7 +162,7 @@ async function rawLatency(databaseUrl: string, clients: number) {
   const port = await freePort();
   await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
   listener.on('notification', (n) => {
-    io.to('guild:raw').emit('event', { id: n.payload });
+    io.to('guild:raw').emit('event', { ...template, id: n.payload });
   });
   await listener.query('listen bench_raw');
   try {
@@ -153,7 +174,7 @@ async function rawLatency(databaseUrl: string, clients: number) {
     });
     const sent = new Map<string, number>();
     await paced(RATE * SECONDS, RATE, (i) => {
-      const id = `${clients}-${i}`;
+      const id = `${clients}-${template ? 'copy' : 'id'}-${i}`;
       sent.set(id, epochNow());
       void pool.query(
         "with row as (insert into bench_raw (id, content) values ($1, $2) returning id) select pg_notify('bench_raw', id) from row",
@@ -197,8 +218,17 @@ async function replyLatency(server: Server_, discord: DiscordSide, count = 100, 
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), missing: count - times.length };
 }
 
-const row = (what: string, ours: Latency, raw: Latency, target: string, met: boolean) =>
-  `| ${what} | p50 ${ms(ours.p50)} · p99 ${ms(ours.p99)}${ours.missing ? ` · ${ours.missing} lost` : ''} | p50 ${ms(raw.p50)} · p99 ${ms(raw.p99)} | ${(ours.p50 / raw.p50).toFixed(2)}× · ${(ours.p99 / raw.p99).toFixed(2)}× | ${target}: ${met ? 'met' : 'missed'} |`;
+const ratio = (ours: Latency, raw: Latency) =>
+  `${(ours.p50 / raw.p50).toFixed(2)}× · ${(ours.p99 / raw.p99).toFixed(2)}×`;
+const row = (
+  what: string,
+  ours: Latency & { sample: Record<string, unknown> },
+  sized: Latency,
+  bare: Latency,
+  target: string,
+  met: boolean,
+) =>
+  `| ${what} | p50 ${ms(ours.p50)} · p99 ${ms(ours.p99)}${ours.missing ? ` · ${ours.missing} lost` : ''} | the id: p50 ${ms(bare.p50)} · p99 ${ms(bare.p99)}; a copy of its event (${JSON.stringify(ours.sample).length} B): p50 ${ms(sized.p50)} · p99 ${ms(sized.p99)} | ${ratio(ours, bare)} (to the copy: ${ratio(ours, sized)}) | ${target}: ${met ? 'met' : 'missed'} |`;
 
 interface Server_ {
   url: string;
@@ -228,14 +258,18 @@ export async function latencyBench(): Promise<string[]> {
     const rows: string[] = [];
     for (const clients of [50, 500]) {
       const ours = await ticketflowLatency(server, discord, clients);
-      const raw = await rawLatency(t.url, clients);
-      const within = ours.p50 <= 1.5 * raw.p50 && ours.p99 <= 1.5 * raw.p99 && ours.missing === 0;
+      const sized = await rawLatency(t.url, clients, ours.sample);
+      const bare = await rawLatency(t.url, clients);
+      // The target is against the issue's floor (the id alone); the copy shows how much of
+      // the gap is the clients parsing a full event.
+      const within = ours.p50 <= 1.5 * bare.p50 && ours.p99 <= 1.5 * bare.p99 && ours.missing === 0;
       const met = clients === 50 ? within && ours.p99 <= 50 : within;
       rows.push(
         row(
           `Discord → dashboard, ${clients} clients, ${RATE} msg/s for ${SECONDS} s`,
           ours,
-          raw,
+          sized,
+          bare,
           clients === 50 ? '≤ 1.5× raw, p99 ≤ 50 ms' : '≤ 1.5× raw',
           met,
         ),
