@@ -1,5 +1,6 @@
 // Start-up with Discord configured; and what it refuses, with one clear line each and exit code 1.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useEmulator } from '@ticketflow/emulator/test/support';
@@ -84,6 +85,29 @@ describe('start-up refusals', () => {
           'Cannot log in to Discord: An invalid token was provided.',
         );
       }
+    }
+  });
+
+  it('refuses a data folder another live TicketFlow is using, for a start and for --reset', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tf-held-'));
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+    try {
+      writeFileSync(join(folder, 'ticketflow.lock'), String(other.pid));
+      writeFileSync(join(folder, 'emulator.json'), 'kept');
+      const start = await refusal('start', { DATA_DIR: folder });
+      expect(start.code).toBe(1);
+      expect(start.stderr.trim()).toBe(
+        `${folder} is in use by another TicketFlow (process ${other.pid}); stop it first, or set DATA_DIR to another folder`,
+      );
+      const reset = await refusal('start', { DATA_DIR: folder }, ['--reset']);
+      expect(reset.code).toBe(1);
+      expect(reset.stderr.trim()).toBe(
+        `${folder} is in use by another TicketFlow (process ${other.pid}); stop it before starting over`,
+      );
+      expect(readFileSync(join(folder, 'emulator.json'), 'utf8')).toBe('kept');
+    } finally {
+      other.kill();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Bot, startBot } from '@ticketflow/bot/bot';
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
@@ -41,6 +42,37 @@ function describeDatabase(config: Config): string {
   if (config.database.kind === 'pglite') return `embedded PGlite in ${config.database.dataDir}`;
   const url = new URL(config.database.url);
   return `Postgres at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}
+
+/**
+ * Claims DATA_DIR for this process with a lock file holding its pid. Returns
+ * the release function, or the pid of a live process that holds it (a lock
+ * left by a process that is gone is taken over).
+ */
+export function lockDataDir(dataDir: string): (() => void) | number {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'ticketflow.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) return pid;
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`cannot lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The bot's invite link on Discord (scopes bot + slash commands, BOT_PERMISSIONS). */
@@ -102,6 +134,17 @@ export async function startProduct(
     await fail(
       'DISCORD_TOKEN, DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are required to run the bot on its own (`pnpm start` with none of them runs the offline demo)',
     );
+  }
+
+  if (config.database.kind === 'pglite') {
+    // The embedded database is one process's: a second one on the same folder would corrupt it.
+    const held = lockDataDir(config.dataDir);
+    if (typeof held === 'number') {
+      await fail(
+        `${config.dataDir} is in use by another TicketFlow (process ${held}); stop it first, or set DATA_DIR to another folder`,
+      );
+    }
+    closers.push(async () => (held as () => void)());
   }
 
   let keySource = '';

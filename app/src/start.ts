@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@ticketflow/server/logger';
 import { type Config, loadConfigOrExit } from '@ticketflow/shared/config';
 import { buildDashboard, dashboardBuildNeeded } from './dashboard-build.ts';
-import { type Part, type Product, StartError, startProduct } from './product.ts';
+import { lockDataDir, type Part, type Product, StartError, startProduct } from './product.ts';
 
 // `pnpm start`: everything in one process (the offline demo with no configuration).
 // `pnpm start:bot` / `pnpm start:server`: one part, for deployments that split them.
@@ -51,6 +51,12 @@ if (args.reset) {
       '--reset only clears the embedded database; with DATABASE_URL set, drop that database yourself',
     );
   }
+  const held = lockDataDir(config.dataDir);
+  if (typeof held === 'number') {
+    refuse(
+      `${config.dataDir} is in use by another TicketFlow (process ${held}); stop it before starting over`,
+    );
+  } else held();
   for (const entry of ['db', 'emulator.json', 'emulator.json.tmp', 'exports', 'encryption.key']) {
     rmSync(join(config.dataDir, entry), { recursive: true, force: true });
   }
