@@ -3,11 +3,10 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dashboardDist } from '@ticketflow/server/plugins/dashboard';
 
 const dashboard = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 const shared = fileURLToPath(new URL('../../shared/src/', import.meta.url));
-/** Where the server looks for the dashboard (server/src/plugins/dashboard.ts). */
-export const dashboardDist = join(dashboard, 'dist');
 
 function newestChange(path: string): number {
   const stat = statSync(path, { throwIfNoEntry: false });

@@ -7,10 +7,9 @@ import { migrateDatabase } from '@ticketflow/db/migrate';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { type DemoWorld, findDemo, seedDemo } from '@ticketflow/emulator/seed';
 import { type App, buildApp } from '@ticketflow/server/app';
-import type { DiscordOptions } from '@ticketflow/server/discord';
+import { DiscordClient, type DiscordOptions } from '@ticketflow/server/discord';
 import { initSentry } from '@ticketflow/server/sentry';
 import type { Config } from '@ticketflow/shared/config';
-import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import type { Logger } from 'pino';
 
 /** Start-up cannot go on; `message` is the one line printed before exiting 1. */
@@ -73,17 +72,6 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** The bot's invite link on Discord (scopes bot + slash commands, BOT_PERMISSIONS). */
-export function inviteUrl(clientId: string, oauthUrl = 'https://discord.com'): string {
-  const url = new URL('/oauth2/authorize', oauthUrl);
-  url.search = new URLSearchParams({
-    client_id: clientId,
-    scope: 'bot applications.commands',
-    permissions: BOT_PERMISSIONS.toString(),
-  }).toString();
-  return url.toString();
 }
 
 /** Null when Discord accepts the bot token, else why not. */
@@ -281,8 +269,8 @@ export async function startProduct(
     ...(demo ? { demo } : {}),
     ...(bot ? { bot } : {}),
     ...(app ? { app } : {}),
-    ...(config.discord.mode === 'discord'
-      ? { inviteUrl: inviteUrl(config.discord.clientId, config.discord.oauthUrl) }
+    ...(config.discord.mode === 'discord' && discord
+      ? { inviteUrl: new DiscordClient(discord).inviteUrl() }
       : {}),
     stop() {
       stopped ??= unwind();

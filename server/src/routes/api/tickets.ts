@@ -71,7 +71,7 @@ class BadRequestError extends AppError {
 const gzipAsync = promisify(gzip);
 
 /** Whether the client takes gzip (and did not refuse it with q=0). */
-export function acceptsGzip(header: string | undefined): boolean {
+function acceptsGzip(header: string | undefined): boolean {
   return (header ?? '').split(',').some((part) => {
     const [coding, ...params] = part.trim().toLowerCase().split(';');
     if (coding !== 'gzip' && coding !== '*') return false;
