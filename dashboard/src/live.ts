@@ -139,6 +139,9 @@ export function followGuild(
     }
     handlers.onEvent?.(event);
   };
+  const onEvents = (events: LiveEvent[]) => {
+    for (const event of events) onEvent(event);
+  };
   const onTick = (tick: { guildId: string; seq: number }) => {
     if (tick.guildId !== guildId || handlers.held?.()) return;
     const before = current();
@@ -151,6 +154,7 @@ export function followGuild(
   };
   const onDisconnect = () => handlers.onConnection(false);
   s.on('event', onEvent);
+  s.on('events', onEvents);
   s.on('tick', onTick);
   s.on('connect', onConnect);
   s.on('disconnect', onDisconnect);
@@ -159,6 +163,7 @@ export function followGuild(
     stop() {
       s.emit('leave', { guildId });
       s.off('event', onEvent);
+      s.off('events', onEvents);
       s.off('tick', onTick);
       s.off('connect', onConnect);
       s.off('disconnect', onDisconnect);

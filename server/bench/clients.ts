@@ -45,9 +45,13 @@ async function connectOne(): Promise<void> {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  socket.on('event', (e: { id?: string; message?: { id?: string } | null }) =>
-    record(options.mode === 'raw' ? e.id : e.message?.id, e),
-  );
+  type Event = { id?: string; message?: { id?: string } | null };
+  const onEvent = (e: Event) => record(options.mode === 'raw' ? e.id : e.message?.id, e);
+  socket.on('event', onEvent);
+  // TicketFlow sends a socket that sees the whole guild several events in one packet under load.
+  socket.on('events', (list: Event[]) => {
+    for (const e of list) onEvent(e);
+  });
   await new Promise<void>((resolve, reject) => {
     if (options.mode === 'raw') socket.emit('join', `guild:${options.guildId}`, () => resolve());
     else

@@ -123,7 +123,12 @@ async function startDiscordSide(databaseUrl: string) {
 type DiscordSide = Awaited<ReturnType<typeof startDiscordSide>>;
 
 /** The whole product: emulator → bot → Postgres → NOTIFY → server → Socket.IO. */
-async function ticketflowLatency(server: Server_, discord: DiscordSide, clients: number) {
+async function ticketflowLatency(
+  server: Server_,
+  discord: DiscordSide,
+  clients: number,
+  seconds = SECONDS,
+) {
   const c = await startClients({
     url: server.url,
     count: clients,
@@ -131,7 +136,7 @@ async function ticketflowLatency(server: Server_, discord: DiscordSide, clients:
     mode: 'ticketflow',
     guildId: discord.world.guildId,
   });
-  const sent = await discord.send(RATE * SECONDS, RATE);
+  const sent = await discord.send(RATE * seconds, RATE);
   return c.measure(sent);
 }
 
@@ -142,10 +147,12 @@ async function ticketflowLatency(server: Server_, discord: DiscordSide, clients:
  * with hundreds of clients in one process on these 2 cores that parsing, not
  * the pipeline, can set the pace.
  */
+let rawRuns = 0;
 async function rawLatency(
   databaseUrl: string,
   clients: number,
   template?: Record<string, unknown>,
+  seconds = SECONDS,
 ) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   await pool.query('create table if not exists bench_raw (id text primary key, content text)');
@@ -173,8 +180,9 @@ async function rawLatency(
       guildId: 'raw',
     });
     const sent = new Map<string, number>();
-    await paced(RATE * SECONDS, RATE, (i) => {
-      const id = `${clients}-${template ? 'copy' : 'id'}-${i}`;
+    const run = ++rawRuns;
+    await paced(RATE * seconds, RATE, (i) => {
+      const id = `${run}-${clients}-${template ? 'copy' : 'id'}-${i}`;
       sent.set(id, epochNow());
       void pool.query(
         "with row as (insert into bench_raw (id, content) values ($1, $2) returning id) select pg_notify('bench_raw', id) from row",
@@ -255,6 +263,12 @@ export async function latencyBench(): Promise<string[]> {
       url,
       cookie: await login({ emulator: discord.emulator, app }, discord.world.users.admin),
     };
+    // Warm-up, not measured: the first messages through a freshly started
+    // process are compiled and planned on the way (JIT, prepared statements,
+    // pool connections); a server that has run for a while no longer pays that.
+    // Both pipelines get the same.
+    await ticketflowLatency(server, discord, 50, 2);
+    await rawLatency(t.url, 50, undefined, 2);
     const rows: string[] = [];
     for (const clients of [50, 500]) {
       const ours = await ticketflowLatency(server, discord, clients);

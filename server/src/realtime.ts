@@ -1,6 +1,5 @@
 import { channels } from '@ticketflow/db/bus';
-import type { EventNotification } from '@ticketflow/db/repositories/events';
-import { getEvents, latestSeq } from '@ticketflow/db/repositories/events';
+import { latestSeq } from '@ticketflow/db/repositories/events';
 import { tickets } from '@ticketflow/db/schema';
 import {
   type ClientToServerEvents,
@@ -14,7 +13,7 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { type Access, seesCategory } from './access.ts';
 import type { ServerContext } from './context.ts';
-import { hydrateEvents, type RawEvent } from './live.ts';
+import { type HydratedEvent, hydrateEvents, type RawEvent } from './live.ts';
 import { findSession, type SessionUser } from './sessions.ts';
 
 interface SocketData {
@@ -51,6 +50,7 @@ const notification = z.object({
   seq: z.number(),
   ticketId: z.string().nullable(),
   kind: z.string(),
+  messageId: z.string().nullish(),
 });
 
 const guildRoom = (g: string) => `guild:${g}`;
@@ -162,28 +162,23 @@ export function attachRealtime(
   });
 
   // ---- Fan-out: notifications are hydrated in batches, emitted in seq order.
+  const occupied = (room: string) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0;
   let pending: RawEvent[] = [];
   let flushing = false;
   async function flush() {
     while (pending.length > 0) {
-      const batch = pending;
+      const batch = pending.sort((a, b) => a.seq - b.seq);
       pending = [];
       try {
-        // Notifications carry ids only: the events themselves come from the table.
-        const rows = await getEvents(ctx.db, batch);
-        const hydrated = await hydrateEvents(ctx.db, rows);
+        // Notifications carry ids only: the card and message come from the tables.
+        const hydrated = await hydrateEvents(ctx.db, batch);
+        const byGuild = new Map<string, HydratedEvent[]>();
         for (const h of hydrated) {
-          const { guildId, ticketId, seq } = h.event;
-          if (ticketId === null) {
-            io.to(guildRoom(guildId)).emit('event', h.event);
-            continue;
-          }
-          const allowed = [allRoom(guildId)];
-          if (h.categoryId && !h.gone) allowed.push(categoryRoom(guildId, h.categoryId));
-          const targets = h.gone ? allowed : [...allowed, ticketRoom(ticketId)];
-          io.to(targets).emit('event', h.event);
-          io.to(guildRoom(guildId)).except(targets).emit('tick', { guildId, seq });
+          const list = byGuild.get(h.event.guildId);
+          if (list) list.push(h);
+          else byGuild.set(h.event.guildId, [h]);
         }
+        for (const [guildId, list] of byGuild) emitGuild(guildId, list);
       } catch (error) {
         // The database is away: clients get ticks so they resync through the events route.
         options.log?.warn({ err: error }, 'could not load events for sockets');
@@ -192,11 +187,43 @@ export function attachRealtime(
       }
     }
   }
+
+  /**
+   * Sockets that see the whole guild get the batch's events in one packet
+   * (under load a batch holds many, and one frame per socket instead of one
+   * per event is most of the fan-out's cost). Category staff and ticket
+   * viewers get each event they may see, and a tick for each other one.
+   */
+  function emitGuild(guildId: string, list: HydratedEvent[]) {
+    const all = allRoom(guildId);
+    if (list.length === 1) io.to(all).emit('event', (list[0] as HydratedEvent).event);
+    else
+      io.to(all).emit(
+        'events',
+        list.map((h) => h.event),
+      );
+    for (const h of list) {
+      const { ticketId, seq } = h.event;
+      const scoped =
+        ticketId === null
+          ? [guildRoom(guildId)]
+          : [
+              ...(h.categoryId && !h.gone ? [categoryRoom(guildId, h.categoryId)] : []),
+              ...(h.gone ? [] : [ticketRoom(ticketId)]),
+            ].filter(occupied);
+      if (scoped.length > 0) io.to(scoped).except(all).emit('event', h.event);
+      if (ticketId !== null && occupied(guildRoom(guildId)))
+        io.to(guildRoom(guildId))
+          .except([all, ...scoped])
+          .emit('tick', { guildId, seq });
+    }
+  }
+
   const onNotification = (payload: unknown) => {
     const parsed = notification.safeParse(payload);
     if (!parsed.success) return;
-    const n: EventNotification = parsed.data;
-    pending.push(n);
+    const { messageId, ...n } = parsed.data;
+    pending.push(messageId ? { ...n, data: { messageId } } : n);
     if (flushing) return;
     flushing = true;
     void flush().finally(() => {

@@ -1,3 +1,5 @@
+import { listTicketEvents } from '@ticketflow/db/repositories/events';
+import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
   ClientToServerEvents,
@@ -5,6 +7,7 @@ import type {
   LiveEvent,
   ServerToClientEvents,
 } from '@ticketflow/shared/api';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually as poll } from '@ticketflow/shared/testing';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,15 +37,29 @@ describe('real-time sync over Socket.IO', () => {
     open.push(client);
     const received: LiveEvent[] = [];
     const ticks: number[] = [];
-    client.on('event', (e) => received.push(e));
-    client.on('tick', (x) => ticks.push(x.seq));
+    /** Every seq in the order it arrived (events and ticks), and the size of each multi-event packet. */
+    const arrival: number[] = [];
+    const packets: number[] = [];
+    client.on('event', (e) => {
+      received.push(e);
+      arrival.push(e.seq);
+    });
+    client.on('events', (list) => {
+      received.push(...list);
+      arrival.push(...list.map((e) => e.seq));
+      packets.push(list.length);
+    });
+    client.on('tick', (x) => {
+      ticks.push(x.seq);
+      arrival.push(x.seq);
+    });
     await new Promise<void>((resolve, reject) => {
       client.on('connect', () => resolve());
       client.on('connect_error', (e) => reject(e));
     });
     const join = (room: { guildId: string; ticketId?: string }) =>
       new Promise<JoinAck>((resolve) => client.emit('join', room as never, resolve));
-    return { client, received, ticks, join };
+    return { client, received, ticks, arrival, packets, join };
   }
 
   const message = (ticketId: string, content: string) => memberWrites(t, ticketId, content);
@@ -89,6 +106,45 @@ describe('real-time sync over Socket.IO', () => {
 
     await eventually(() => billing.ticks.includes(stored.seq));
     expect(billing.received.find((e) => e.ticketId === ticket.id)).toBeUndefined();
+  });
+
+  it('sends a burst to a socket that sees the whole guild in few packets, in seq order; category staff get theirs and a tick for each other one', async () => {
+    const admin = await connect(await login(t, t.world.users.admin));
+    const staff = await connect(await login(t, t.world.users.support));
+    expect((await admin.join({ guildId: t.world.guildId })).ok).toBe(true);
+    expect((await staff.join({ guildId: t.world.guildId })).ok).toBe(true);
+    const support = await seedTicket(t, t.world.categories.support);
+    const billing = await seedTicket(t, t.world.categories.billing);
+    // 20 messages per transaction: their notifications arrive together.
+    const burst = (ticketId: string) =>
+      upsertMessages(
+        t.database.db,
+        Array.from({ length: 20 }, (_, i) => ({
+          id: mintSnowflake(),
+          guildId: t.world.guildId,
+          ticketId,
+          authorId: t.world.users.member,
+          content: `burst ${i}`,
+          createdAt: new Date(),
+        })),
+      );
+    await Promise.all([burst(support.id), burst(billing.id)]);
+    const mine = await listTicketEvents(t.database.db, support.id);
+    const theirs = await listTicketEvents(t.database.db, billing.id);
+    const seqsOf = (events: { seq: number; kind: string }[]) =>
+      events.filter((e) => e.kind === 'message.created').map((e) => e.seq);
+    const all = [...seqsOf(mine), ...seqsOf(theirs)].sort((a, b) => a - b);
+    expect(all).toHaveLength(40);
+
+    const last = all.at(-1) ?? 0;
+    await eventually(() => admin.arrival.includes(last) && staff.arrival.includes(last));
+    const burstOnly = (seqs: number[]) => seqs.filter((s) => all.includes(s));
+    expect(burstOnly(admin.arrival)).toEqual(all);
+    expect(Math.max(...admin.packets)).toBeGreaterThan(1);
+    expect(burstOnly(staff.arrival)).toEqual(all);
+    expect(burstOnly(staff.received.map((e) => e.seq))).toEqual(seqsOf(mine));
+    expect(burstOnly(staff.ticks)).toEqual(seqsOf(theirs));
+    expect(staff.packets).toEqual([]);
   });
 
   it('a client that missed 50 events gets them all, in order, through the events route', async () => {

@@ -470,6 +470,8 @@ export type JoinAck = { ok: true; seq: number } | { ok: false; error: string };
 export interface ServerToClientEvents {
   /** A change the socket may see, in a room it joined. */
   event: (event: LiveEvent) => void;
+  /** Several changes of one guild, in seq order (a socket that sees the whole guild, under load). */
+  events: (events: LiveEvent[]) => void;
   /** A change it may not see: only the seq moves, so the client finds no gap. */
   tick: (tick: { guildId: string; seq: number }) => void;
   /** Access to a joined room was lost (role removed); the room is left. */

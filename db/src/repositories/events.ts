@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { channels, publish } from '../bus.ts';
-import type { Executor, Transaction } from '../client.ts';
+import { channels } from '../bus.ts';
+import { type Executor, execute, type Transaction } from '../client.ts';
 import { events, guildSequences } from '../schema.ts';
 
 export interface EventInput {
@@ -17,45 +17,15 @@ export interface EventNotification {
   seq: number;
   ticketId: string | null;
   kind: string;
-}
-
-/**
- * Takes the guild's next event seq. The counter row stays locked until the
- * transaction ends, so seqs are gap-free (a rollback returns the number) and
- * committed in increasing order: a reader that has seen seq N never later
- * finds a new event below N.
- */
-export async function nextEventSeq(tx: Transaction, guildId: string): Promise<number> {
-  const [row] = await tx
-    .insert(guildSequences)
-    .values({ guildId, lastEventSeq: 1 })
-    .onConflictDoUpdate({
-      target: guildSequences.guildId,
-      set: { lastEventSeq: sql`${guildSequences.lastEventSeq} + 1` },
-    })
-    .returning({ seq: guildSequences.lastEventSeq });
-  if (!row) throw new Error('event seq allocation returned nothing');
-  return row.seq;
+  /** The message the event is about, if any. */
+  messageId?: string | null;
 }
 
 /** Appends an event in the caller's transaction and notifies listeners when it commits. */
 export async function appendEvent(tx: Transaction, input: EventInput): Promise<number> {
-  const seq = await nextEventSeq(tx, input.guildId);
-  await tx.insert(events).values({
-    guildId: input.guildId,
-    seq,
-    ticketId: input.ticketId ?? null,
-    kind: input.kind,
-    actorId: input.actorId ?? null,
-    data: input.data ?? {},
-  });
-  const note: EventNotification = {
-    guildId: input.guildId,
-    seq,
-    ticketId: input.ticketId ?? null,
-    kind: input.kind,
-  };
-  await publish(tx, channels.events, note);
+  const { guildId, ...rest } = input;
+  const [seq] = await appendEvents(tx, guildId, [rest]);
+  if (seq === undefined) throw new Error('event seq allocation returned nothing');
   return seq;
 }
 
@@ -70,9 +40,15 @@ export async function listEventsAfter(db: Executor, guildId: string, after: numb
 }
 
 /**
- * Appends several events of one guild in the caller's transaction: one seq
- * block is taken for all of them (still gap-free and in commit order) and a
- * notification is queued for each.
+ * Appends several events of one guild in the caller's transaction, in one
+ * statement: it takes a block of seqs from the guild's counter row, inserts
+ * the events and queues a notification for each (delivered at commit).
+ *
+ * The counter row stays locked until the transaction ends, so seqs are
+ * gap-free (a rollback returns the numbers) and committed in increasing
+ * order: a reader that has seen seq N never later finds a new event below N.
+ * Every writer of the guild waits on that lock until commit, so callers
+ * append their events as late in the transaction as they can.
  */
 export async function appendEvents(
   tx: Transaction,
@@ -80,39 +56,37 @@ export async function appendEvents(
   inputs: Omit<EventInput, 'guildId'>[],
 ): Promise<number[]> {
   if (inputs.length === 0) return [];
-  const [row] = await tx
-    .insert(guildSequences)
-    .values({ guildId, lastEventSeq: inputs.length })
-    .onConflictDoUpdate({
-      target: guildSequences.guildId,
-      set: { lastEventSeq: sql`${guildSequences.lastEventSeq} + ${inputs.length}` },
-    })
-    .returning({ last: guildSequences.lastEventSeq });
-  if (!row) throw new Error('event seq allocation returned nothing');
-  const first = row.last - inputs.length + 1;
-  const seqs = inputs.map((_, i) => first + i);
-  await tx.insert(events).values(
-    inputs.map((input, i) => ({
-      guildId,
-      seq: seqs[i] as number,
-      ticketId: input.ticketId ?? null,
-      kind: input.kind,
-      actorId: input.actorId ?? null,
-      data: input.data ?? {},
-    })),
+  const rows = inputs.map((input, i) => ({
+    i: i + 1,
+    ticket_id: input.ticketId ?? null,
+    kind: input.kind,
+    actor_id: input.actorId ?? null,
+    data: input.data ?? {},
+  }));
+  // The notification carries ids only (the message id too, so a listener needs no second read).
+  const n = inputs.length;
+  const result = await execute<{ seq: string | number }>(
+    tx,
+    sql`
+    with block as (
+      insert into ${guildSequences} (guild_id, last_event_seq) values (${guildId}::bigint, ${n}::bigint)
+      on conflict (guild_id) do update
+        set last_event_seq = ${guildSequences}.last_event_seq + ${n}::bigint
+      returning last_event_seq - ${n}::bigint as base
+    ), added as (
+      insert into ${events} (guild_id, seq, ticket_id, kind, actor_id, data)
+      select ${guildId}::bigint, block.base + x.i, x.ticket_id, x.kind, x.actor_id, x.data
+      from block, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(i int, ticket_id uuid, kind text, actor_id bigint, data jsonb)
+      returning seq, ticket_id, kind, data
+    )
+    select seq, pg_notify(${channels.events}, json_build_object(
+      'guildId', ${guildId}::text, 'seq', seq, 'ticketId', ticket_id, 'kind', kind,
+      'messageId', data->>'messageId')::text)
+    from added order by seq`,
   );
-  const notes = inputs.map((input, i) => {
-    const note: EventNotification = {
-      guildId,
-      seq: first + i,
-      ticketId: input.ticketId ?? null,
-      kind: input.kind,
-    };
-    return JSON.stringify(note);
-  });
-  await tx.execute(
-    sql`select pg_notify(${channels.events}, note) from json_array_elements_text(${JSON.stringify(notes)}::json) as note`,
-  );
+  const seqs = result.rows.map((r) => Number(r.seq));
+  if (seqs.length !== inputs.length) throw new Error('event seq allocation returned nothing');
   return seqs;
 }
 
@@ -133,19 +107,4 @@ export async function latestSeq(db: Executor, guildId: string): Promise<number> 
     .from(guildSequences)
     .where(eq(guildSequences.guildId, guildId));
   return row?.seq ?? 0;
-}
-
-/** Events by (guild, seq): what a listener loads after a notification that carried ids only. */
-export async function getEvents(db: Executor, keys: { guildId: string; seq: number }[]) {
-  if (keys.length === 0) return [];
-  return db
-    .select()
-    .from(events)
-    .where(
-      sql`(${events.guildId}, ${events.seq}) in (${sql.join(
-        keys.map((k) => sql`(${k.guildId}::bigint, ${k.seq}::bigint)`),
-        sql`, `,
-      )})`,
-    )
-    .orderBy(asc(events.guildId), asc(events.seq));
 }
