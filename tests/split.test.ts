@@ -1,6 +1,8 @@
 // The larger deployment: `pnpm start:bot` and `pnpm start:server` as separate
 // processes on one Postgres (here against the emulator as Discord).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { botRuntime, bundleFile } from '@ticketflow/app/bundle';
 import { createEmptyTestDatabase, testDatabaseKind } from '@ticketflow/db/testing';
 import { useEmulator } from '@ticketflow/emulator/test/support';
 import { eventually } from '@ticketflow/shared/testing';
@@ -49,6 +51,13 @@ describe.runIf(testDatabaseKind === 'postgres')('bot and server as separate proc
     await server.waitFor(/TicketFlow is running: /);
     expect(server.output().stdout).not.toContain('Bot online');
     expect(bot.output().stdout).not.toContain('TicketFlow is running');
+    // The bot process became its bundle, with its memory settings (app/src/bundle.ts), same pid.
+    const pid = bot.child.pid ?? 0;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv).toEqual(expect.arrayContaining([...botRuntime.flags, bundleFile]));
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    for (const [k, v] of Object.entries(botRuntime.env)) expect(environ).toContain(`${k}=${v}`);
+    expect(bot.output().stderr).not.toContain('from its TypeScript sources');
 
     const { world } = t;
     const admin = await dashboardSession(url, world.users.admin);

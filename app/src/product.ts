@@ -1,14 +1,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Bot, startBot } from '@ticketflow/bot/bot';
+import type { Bot } from '@ticketflow/bot/bot';
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { installKeys } from '@ticketflow/db/keys';
 import { migrateDatabase } from '@ticketflow/db/migrate';
-import { Emulator } from '@ticketflow/emulator/emulator';
-import { type DemoWorld, findDemo, seedDemo } from '@ticketflow/emulator/seed';
-import { type App, buildApp } from '@ticketflow/server/app';
-import { DiscordClient, type DiscordOptions } from '@ticketflow/server/discord';
-import { initSentry } from '@ticketflow/server/sentry';
+import type { Emulator } from '@ticketflow/emulator/emulator';
+import type { DemoWorld } from '@ticketflow/emulator/seed';
+import type { App } from '@ticketflow/server/app';
+import type { DiscordOptions } from '@ticketflow/server/discord';
 import type { Config } from '@ticketflow/shared/config';
 import type { Logger } from 'pino';
 
@@ -173,6 +172,10 @@ export async function startProduct(
       botToken: config.discord.token,
     };
   } else if (part === 'all') {
+    // Each part's modules are loaded only when it runs: a process started with
+    // `--only bot` holds no server, dashboard or emulator code in memory.
+    const { Emulator } = await import('@ticketflow/emulator/emulator');
+    const { findDemo, seedDemo } = await import('@ticketflow/emulator/seed');
     let emulator: Emulator | undefined;
     try {
       emulator = await Emulator.start({
@@ -205,6 +208,7 @@ export async function startProduct(
   // The bot first: a wrong token stops start-up before anything listens.
   let bot: Bot | undefined;
   if (part !== 'server' && discord) {
+    const { startBot } = await import('@ticketflow/bot/bot');
     try {
       bot = await startBot({
         database: db,
@@ -235,6 +239,8 @@ export async function startProduct(
     } catch (error) {
       await fail(`Cannot build the dashboard: ${reason(error)}`);
     }
+    const { buildApp } = await import('@ticketflow/server/app');
+    const { initSentry } = await import('@ticketflow/server/sentry');
     const built = await buildApp({
       database: db,
       logger: log,
@@ -270,7 +276,11 @@ export async function startProduct(
     ...(bot ? { bot } : {}),
     ...(app ? { app } : {}),
     ...(config.discord.mode === 'discord' && discord
-      ? { inviteUrl: new DiscordClient(discord).inviteUrl() }
+      ? {
+          inviteUrl: new (await import('@ticketflow/server/discord')).DiscordClient(
+            discord,
+          ).inviteUrl(),
+        }
       : {}),
     stop() {
       stopped ??= unwind();

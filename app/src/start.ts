@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@ticketflow/server/logger';
 import { type Config, loadConfigOrExit } from '@ticketflow/shared/config';
-import { buildDashboard, dashboardBuildNeeded } from './dashboard-build.ts';
 import { lockDataDir, type Part, type Product, StartError, startProduct } from './product.ts';
 
 // `pnpm start`: everything in one process (the offline demo with no configuration).
@@ -45,6 +44,38 @@ if (args.only !== undefined && args.only !== 'bot' && args.only !== 'server') {
 const part: Part = (args.only as Part | undefined) ?? 'all';
 const config = loadConfigOrExit();
 
+/** Set (by the bundler's `define`) only in the bot's bundle. */
+declare const TF_BUNDLE: boolean | undefined;
+
+/**
+ * The bot part runs from one bundled file with its memory settings
+ * (app/src/bundle.ts): this process becomes that one (same pid, so signals
+ * and supervisors see no difference). Where bundling or `process.execve`
+ * (Node 22.15+) is not available, or with TF_BOT_BUNDLE=off, it goes on from
+ * the TypeScript sources.
+ */
+async function becomeBundledBot() {
+  if (typeof TF_BUNDLE === 'boolean' || !config.botBundle) return;
+  if (typeof process.execve !== 'function') return;
+  try {
+    const { botRuntime, bundleStart } = await import('@ticketflow/app/bundle');
+    const file = await bundleStart();
+    process.execve(
+      process.execPath,
+      [process.execPath, ...botRuntime.flags, file, ...process.argv.slice(2)],
+      {
+        ...process.env,
+        ...botRuntime.env,
+      },
+    );
+  } catch (error) {
+    process.stderr.write(
+      `Running the bot from its TypeScript sources: could not bundle it (${error instanceof Error ? error.message : String(error)})\n`,
+    );
+  }
+}
+if (part === 'bot') await becomeBundledBot();
+
 if (args.reset) {
   if (config.database.kind === 'postgres') {
     refuse(
@@ -65,6 +96,7 @@ if (args.reset) {
 
 /** Builds the dashboard when it has no build or an outdated one (not in production: the build step does). */
 async function prepareDashboard() {
+  const { buildDashboard, dashboardBuildNeeded } = await import('@ticketflow/app/dashboard-build');
   const why = dashboardBuildNeeded();
   if (!why) return;
   if (config.env === 'production') {

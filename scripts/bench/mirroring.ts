@@ -41,7 +41,7 @@ async function countMessages(db: DatabaseHandle): Promise<number> {
 }
 
 /** Messages per second from the emulator's dispatch to a committed row, beside the raw loop. */
-export async function mirroringBench(messages = 3000): Promise<string[]> {
+export async function mirroringBench(messages = 3000, how = ''): Promise<string[]> {
   const t = await createTestDatabase();
   const emulator = await Emulator.start();
   const world = seedDemo(emulator);
@@ -62,7 +62,7 @@ export async function mirroringBench(messages = 3000): Promise<string[]> {
       const raw4 = await rawLoop(t.handle, 4);
       const raw20 = await rawLoop(t.handle, 20);
       return [
-        `| Discord → committed row (gateway packet, ticket lookup, upsert, event, notify; 20 channels) | ${mirrored.toFixed(0)} msg/s | raw loop, 4 conns: ${raw4.toFixed(0)} rows/s; 20 conns: ${raw20.toFixed(0)} rows/s | ${(mirrored / raw4).toFixed(2)} of the 4-connection loop |`,
+        `| Discord → committed row (gateway packet, ticket lookup, upsert, event, notify; 20 channels)${how} | ${mirrored.toFixed(0)} msg/s | raw loop, 4 conns: ${raw4.toFixed(0)} rows/s; 20 conns: ${raw20.toFixed(0)} rows/s | ${(mirrored / raw4).toFixed(2)} of the 4-connection loop |`,
       ];
     } finally {
       await bot.stop();

@@ -128,6 +128,7 @@ const envSchema = z
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
       .transform((v) => v === 'true' || v === '1')
       .default(false),
+    TF_BOT_BUNDLE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   })
   .superRefine((env, ctx) => {
     const discordVars = ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'DISCORD_CLIENT_SECRET'] as const;
@@ -229,6 +230,8 @@ export interface Config {
   shards?: { count: number; ids: number[] };
   /** Socket.IO without the polling transport: replicas behind a balancer without sticky sessions. */
   websocketOnly: boolean;
+  /** `--only bot` runs from a bundle with memory settings (app/src/bundle.ts), unless off. */
+  botBundle: boolean;
 }
 
 /** Parses the process environment into a typed config, or throws ConfigError naming each bad variable. */
@@ -283,6 +286,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     ...(env.SENTRY_DSN ? { sentryDsn: env.SENTRY_DSN } : {}),
     logLevel: env.LOG_LEVEL,
     websocketOnly: env.WEBSOCKET_ONLY,
+    botBundle: env.TF_BOT_BUNDLE === 'on',
     ...(env.SHARD_COUNT
       ? {
           shards: {

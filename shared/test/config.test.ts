@@ -156,4 +156,10 @@ describe('loadConfig', () => {
     ]);
     expect(loadConfig({ SHARD_COUNT: '3' }).shards).toEqual({ count: 3, ids: [0, 1, 2] });
   });
+
+  it('bundles the bot part unless TF_BOT_BUNDLE is off, and names any other value', () => {
+    expect(loadConfig({}).botBundle).toBe(true);
+    expect(loadConfig({ TF_BOT_BUNDLE: 'off' }).botBundle).toBe(false);
+    expect(problemsOf({ TF_BOT_BUNDLE: 'no' })).toEqual(['TF_BOT_BUNDLE must be on or off']);
+  });
 });

@@ -1,0 +1,206 @@
+// Bot memory with many guilds: the emulator (in this process) holds
+// `guilds` × `channels` × `members`; each client runs in its own child
+// process and reports its RSS once every GUILD_CREATE has arrived.
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { DatabaseHandle } from '@ticketflow/db/client';
+import { testEncryptionKey } from '@ticketflow/db/test-key';
+import { createTestDatabase } from '@ticketflow/db/testing';
+import { Emulator } from '@ticketflow/emulator/emulator';
+import { seedDemo } from '@ticketflow/emulator/seed';
+import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
+import { botRuntime } from '../src/bundle.ts';
+
+const MB = 2 ** 20;
+
+/** How a client process is started: V8 flags, and environment for the C allocator. */
+interface Setup {
+  label: string;
+  flags: string[];
+  env: Record<string, string>;
+}
+
+const defaults: Setup = { label: "Node's defaults", flags: [], env: {} };
+const startBotSettings: Setup = {
+  label: `${botRuntime.flags.map((f) => `\`${f}\``).join(' ')}, ${Object.entries(botRuntime.env)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(' ')}`,
+  flags: botRuntime.flags,
+  env: botRuntime.env,
+};
+
+/** The root package.json's `start:bot` command, as `pnpm start:bot` runs it (it must be `node …`). */
+function startBotArgs(): string[] {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<
+    string,
+    string
+  >;
+  const [node, ...args] = (scripts['start:bot'] ?? '').split(' ');
+  if (node !== 'node') throw new Error('the start:bot script does not start with node');
+  return args.map((a) => (a.endsWith('.ts') ? join(root, a) : a));
+}
+
+const rssOf = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
+};
+
+/**
+ * The bot exactly as `pnpm start:bot` starts it (it bundles itself and
+ * becomes the bundle with its memory settings, same pid), in production mode
+ * on the benchmark's database. Its RSS is read from /proc once every guild is
+ * stored and 30 s have passed (V8 shrinks its heap once allocation calms
+ * down, as in a bot that has been running a while): the median of ten
+ * readings over 5 s. Nothing forces a garbage collection in it, unlike in the other
+ * rows, so this reading is if anything high.
+ */
+async function measureStartBot(
+  options: { apiUrl: string; token: string; clientId: string; clientSecret: string },
+  database: DatabaseHandle,
+  databaseUrl: string,
+  guilds: number,
+): Promise<{ rss: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tf-memory-start-bot-'));
+  const child = spawn(process.execPath, startBotArgs(), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      DISCORD_TOKEN: options.token,
+      DISCORD_CLIENT_ID: options.clientId,
+      DISCORD_CLIENT_SECRET: options.clientSecret,
+      DISCORD_API_URL: options.apiUrl,
+      ENCRYPTION_KEY: testEncryptionKey.key.toString('base64'),
+      SESSION_SECRET: 'memory-benchmark-session-secret-0123456789',
+      PUBLIC_URL: 'https://tickets.example.com',
+    },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`start:bot exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('the guilds did not all arrive in 5 minutes');
+      const rows = await database.query<{ n: number }>(
+        'select count(*)::int as n from guilds where left_at is null',
+      );
+      if ((rows[0]?.n ?? 0) >= guilds) break;
+      await sleep(200);
+    }
+    await sleep(30_000);
+    const readings: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      readings.push(rssOf(child.pid ?? 0));
+      await sleep(500);
+    }
+    readings.sort((a, b) => a - b);
+    return { rss: readings[5] ?? 0 };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function measure(
+  mode: string,
+  args: string[],
+  setup: Setup,
+): Promise<{ rss: number; heapUsed: number }> {
+  const child = fork(new URL('./memory-child.ts', import.meta.url), [mode, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, '--expose-gc', ...setup.flags],
+    env: { ...process.env, ...setup.env },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${mode} client exited with ${code}`)));
+    child.once('message', (m: { rss: number; heapUsed: number }) => {
+      child.removeAllListeners('exit');
+      child.once('exit', () => resolve(m));
+      child.send({ type: 'stop' });
+    });
+  });
+}
+
+export async function memoryBench(
+  options = { guilds: 1000, channels: 20, members: 50 },
+): Promise<string[]> {
+  const emulator = await Emulator.start();
+  const world = seedDemo(emulator);
+  const pgliteDir = mkdtempSync(join(tmpdir(), 'tf-memory-'));
+  const database = await createTestDatabase();
+  try {
+    for (let g = 0; g < options.guilds; g++) {
+      const owner = emulator.control.createUser({ username: `owner${g}` });
+      const guild = emulator.control.createGuild({ name: `Guild ${g}`, ownerId: owner.id });
+      emulator.control.addBot(guild.id, world.application.id, BOT_PERMISSIONS);
+      for (let c = 0; c < options.channels; c++)
+        emulator.control.createChannel(guild.id, { name: `channel-${c}` });
+      // The owner, the bot and the rest up to `members` people.
+      for (let m = 2; m < options.members; m++) {
+        emulator.control.addMember(
+          guild.id,
+          emulator.control.createUser({ username: `m${g}-${m}` }).id,
+        );
+      }
+    }
+    const expected = options.guilds + 1; // and the demo guild
+    const common = [
+      emulator.apiUrl,
+      world.application.botToken,
+      world.application.id,
+      world.application.clientSecret,
+      String(expected),
+      database.url ?? `pglite:${pgliteDir}`,
+    ];
+    const size = `${options.guilds.toLocaleString('en')} guilds × ${options.channels} channels × ${options.members} members`;
+    const rows: string[] = [];
+    const mb = (m: { rss: number }) => `${(m.rss / MB).toFixed(0)} MB`;
+    const heap = (m: { heapUsed: number }) => `${(m.heapUsed / MB).toFixed(0)} MB`;
+    if (!database.url) {
+      rows.push(
+        '| `pnpm start:bot` not measured: it needs Postgres (TEST_DATABASE_URL) | – | – | – |',
+      );
+    } else {
+      const started = await measureStartBot(
+        {
+          apiUrl: emulator.apiUrl,
+          token: world.application.botToken,
+          clientId: world.application.id,
+          clientSecret: world.application.clientSecret,
+        },
+        database.handle,
+        database.url,
+        expected,
+      );
+      rows.push(
+        `| TicketFlow bot as \`pnpm start:bot\` runs it (bundled; ${startBotSettings.label}), ${size} | ${mb(started)} | – | ${started.rss <= 150 * MB ? '≤ 150 MB: **met**' : '≤ 150 MB: **missed**'} |`,
+      );
+    }
+    const sources = await measure('ticketflow', common, defaults);
+    const idle = await measure('idle', common, defaults);
+    const plain = await measure('default', common, defaults);
+    const plainSmall = await measure('default', common, startBotSettings);
+    rows.push(
+      `| the same bot part from its TypeScript sources with Node's defaults (\`TF_BOT_BUNDLE=off\`, or \`pnpm start\`) | ${mb(sources)} | ${heap(sources)} | – |`,
+      `| its modules from the sources loaded, not connected (Node's defaults) | ${mb(idle)} | ${heap(idle)} | – |`,
+      `| discord.js, default caches + member intent, same guilds (Node's defaults) | ${mb(plain)} | ${heap(plain)} | – |`,
+      `| discord.js, default caches + member intent, same guilds (${startBotSettings.label}) | ${mb(plainSmall)} | ${heap(plainSmall)} | – |`,
+    );
+    return rows;
+  } finally {
+    await database[Symbol.asyncDispose]();
+    rmSync(pgliteDir, { recursive: true, force: true });
+    await emulator.close();
+  }
+}
