@@ -85,6 +85,16 @@ describe('start-up refusals', () => {
           'Cannot log in to Discord: An invalid token was provided.',
         );
       }
+      // The same bot from its TypeScript sources (no bundle, Node's defaults) says the same.
+      const sources = await refusal('start:bot', {
+        ...wrongToken(),
+        DATABASE_URL: url,
+        TF_BOT_BUNDLE: 'off',
+      });
+      expect(sources.code).toBe(1);
+      expect(sources.stderr.trim()).toBe(
+        'Cannot log in to Discord: An invalid token was provided.',
+      );
     }
   });
 

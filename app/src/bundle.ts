@@ -5,6 +5,8 @@
 // that hands freed memory back, keeps a bot on 1,000 servers under 150 MB
 // (BENCHMARKS.md). The server and the demo's Discord are not in the bundle:
 // they stay imports of their packages, loaded only by the parts that run them.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where the bundle is written (inside the app package, so its imports of packages resolve). */
@@ -23,7 +25,8 @@ export const botRuntime = {
 /** Writes the bundle of `app/src/start.ts` (about a second); returns its path. */
 export async function bundleStart(): Promise<string> {
   const { build } = await import('esbuild');
-  await build({
+  const result = await build({
+    write: false,
     entryPoints: [fileURLToPath(new URL('./start.ts', import.meta.url))],
     outfile: bundleFile,
     bundle: true,
@@ -59,5 +62,12 @@ export async function bundleStart(): Promise<string> {
       'pg-native',
     ],
   });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error('esbuild wrote nothing');
+  // Written aside and renamed: a second bot starting at the same time never runs a half-written file.
+  mkdirSync(dirname(bundleFile), { recursive: true });
+  const partial = `${bundleFile}.${process.pid}.tmp`;
+  writeFileSync(partial, output.contents);
+  renameSync(partial, bundleFile);
   return bundleFile;
 }
