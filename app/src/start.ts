@@ -62,7 +62,8 @@ async function becomeBundledBot() {
     const file = await bundleStart();
     process.execve(
       process.execPath,
-      [process.execPath, ...botRuntime.flags, file, ...process.argv.slice(2)],
+      // Node options given to this process (e.g. --inspect) are kept.
+      [process.execPath, ...process.execArgv, ...botRuntime.flags, file, ...process.argv.slice(2)],
       {
         ...process.env,
         ...botRuntime.env,
