@@ -8,6 +8,7 @@ import {
 import type { EmulatorContext } from './context.ts';
 import { DiscordError, missingAccess, missingPermissions, unknownInteraction } from './errors.ts';
 import type { FaultInput } from './http/faults.ts';
+import { snowflake } from './ids.ts';
 import type {
   ChannelRecord,
   CommandRecord,
@@ -122,6 +123,8 @@ export class Control {
     const message = this.state.createMessage(channelId, {
       authorId: userId,
       content,
+      // Discord's own clients send a nonce with every message, and MESSAGE_CREATE carries it.
+      nonce: snowflake(),
       attachments: attachments.map((a, i) => ({
         id: `${Date.now()}${i}`,
         filename: a.filename,

@@ -365,8 +365,23 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
   return db.transaction(async (tx) => {
     let changed = 0;
     const plain: MessageInput[] = [];
+    // Discord's clients put a nonce on every message; only a dashboard reply's
+    // echo matches a pending row. One query finds which (if any) do.
+    const nonces = [...new Set(inputs.flatMap((m) => (m.nonce ? [m.nonce] : [])))];
+    const pending =
+      nonces.length === 0
+        ? new Set<string>()
+        : new Set(
+            (
+              await tx
+                .select({ nonce: messages.nonce })
+                .from(messages)
+                .where(and(eq(messages.ticketId, first.ticketId), inArray(messages.nonce, nonces)))
+            ).flatMap((r) => (r.nonce ? [r.nonce] : [])),
+          );
     for (const input of inputs) {
-      const confirmed = await confirmByNonce(tx, input);
+      const confirmed =
+        input.nonce && pending.has(input.nonce) ? await confirmByNonce(tx, input) : undefined;
       if (confirmed === undefined) plain.push(input);
       else if (confirmed.changed) changed += 1;
     }
