@@ -5,7 +5,7 @@ import { execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { memoryBench } from '@ticketflow/app/bench/memory';
+import { botRuntimeLabel, memoryBench } from '@ticketflow/app/bench/memory';
 import { botRuntime } from '@ticketflow/app/bundle';
 import { renderBench } from '@ticketflow/dashboard/bench/render';
 import { testDatabaseKind } from '@ticketflow/db/testing';
@@ -17,11 +17,7 @@ import { MESSAGES, storageBench } from './bench/storage.ts';
 
 /** The mirroring benchmark in a child started with `pnpm start:bot`'s V8 flags and environment. */
 function mirroringWithBotSettings(): Promise<string[]> {
-  const settings = [
-    ...botRuntime.flags,
-    ...Object.entries(botRuntime.env).map(([k, v]) => `${k}=${v}`),
-  ].map((s) => `\`${s}\``);
-  const how = ` (in a process with \`pnpm start:bot\`'s settings: ${settings.join(' ')})`;
+  const how = ` (in a process with \`pnpm start:bot\`'s settings: ${botRuntimeLabel})`;
   const child = fork(fileURLToPath(new URL('./bench/mirroring-child.ts', import.meta.url)), [how], {
     execArgv: [...process.execArgv, ...botRuntime.flags],
     env: { ...process.env, ...botRuntime.env },

@@ -2,9 +2,9 @@
 // reaches TicketFlow and not a package manager) and check a route that exists.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { scriptArgs } from '@ticketflow/app/bench/scripts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { scriptArgs } from './support.ts';
 
 const railway = z
   .object({

@@ -57,6 +57,14 @@ describe('pnpm start with no configuration: the offline demo', () => {
   let ticketChannelId = '';
   const people = {} as Record<'admin' | 'member', string>;
   let admin: DashboardSession;
+  /** The ticket's conversation on the dashboard, as this session reads it. */
+  const conversation = async (session: DashboardSession) =>
+    (
+      await session.call<{ messages: { content: string }[] }>(
+        'GET',
+        `/api/guilds/${guildId}/tickets/${ticketId}/messages`,
+      )
+    ).body.messages.map((m) => m.content);
 
   it('starts everything, lets the admin set up a category and a panel, and a member open a ticket that the board shows, both ways', async () => {
     const { run, url, emulator } = await startDemo();
@@ -125,13 +133,9 @@ describe('pnpm start with no configuration: the offline demo', () => {
 
     // Discord → board.
     await emulator.send(people.member, ticketChannelId, 'Order 1042, paid on Monday');
-    await eventually(async () => {
-      const m = await admin.call<{ messages: { content: string }[] }>(
-        'GET',
-        `/api/guilds/${guildId}/tickets/${ticketId}/messages`,
-      );
-      return m.body.messages.some((x) => x.content === 'Order 1042, paid on Monday');
-    });
+    await eventually(async () =>
+      (await conversation(admin)).includes('Order 1042, paid on Monday'),
+    );
     // Board → Discord.
     const reply = await admin.call('POST', `/api/guilds/${guildId}/tickets/${ticketId}/messages`, {
       content: 'Looking into it now',
@@ -171,13 +175,7 @@ describe('pnpm start with no configuration: the offline demo', () => {
     const inDiscord = await emulator.messages(people.member, ticketChannelId);
     expect(inDiscord.some((m) => m.content === 'Order 1042, paid on Monday')).toBe(true);
     await emulator.send(people.member, ticketChannelId, 'Any news?');
-    await eventually(async () => {
-      const m = await again.call<{ messages: { content: string }[] }>(
-        'GET',
-        `/api/guilds/${guildId}/tickets/${ticketId}/messages`,
-      );
-      return m.body.messages.some((x) => x.content === 'Any news?');
-    });
+    await eventually(async () => (await conversation(again)).includes('Any news?'));
     const stopped = await run.terminate();
     expect(stopped.code).toBe(0);
   });

@@ -1,22 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { repositoryRoot, scriptArgs } from '@ticketflow/app/bench/scripts';
 import { approveAs } from '@ticketflow/emulator/test/oauth-client';
 import { eventually } from '@ticketflow/shared/testing';
-
-const root = fileURLToPath(new URL('../', import.meta.url));
-
-/** The arguments of a root package.json script that runs `node …`, so the test starts exactly what `pnpm <script>` does. */
-export function scriptArgs(script: 'start' | 'start:bot' | 'start:server'): string[] {
-  const scripts = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).scripts as Record<
-    string,
-    string
-  >;
-  const [node, ...args] = (scripts[script] ?? '').split(' ');
-  if (node !== 'node') throw new Error(`package.json script ${script} does not start with node`);
-  return args;
-}
 
 export interface Run {
   child: ChildProcess;
@@ -40,7 +26,7 @@ export function startScript(
   extraArgs: string[] = [],
 ): Run {
   const child = spawn(process.execPath, [...scriptArgs(script), ...extraArgs], {
-    cwd: root,
+    cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

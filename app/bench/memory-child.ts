@@ -4,9 +4,6 @@
 // the member intent, the way many bots are written, or only the bot's modules
 // loaded. Each mode loads only its own modules. Reports RSS and heap once
 // every guild has arrived.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 
 const args = z
@@ -14,13 +11,11 @@ const args = z
     z.enum(['ticketflow', 'default', 'idle']),
     z.string(), // REST API URL
     z.string(), // bot token
-    z.string(), // application (client) id
-    z.string(), // client secret
     z.coerce.number().int(), // guilds to wait for
-    z.string(), // database URL, or "pglite:<dir>"
+    z.string(), // the production bot's environment, as JSON (memory.ts's botEnv)
   ])
   .parse(process.argv.slice(2));
-const [mode, apiUrl, token, clientId, clientSecret, guildCount, databaseUrl] = args;
+const [mode, apiUrl, token, guildCount, botEnv] = args;
 
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
@@ -39,34 +34,18 @@ const waitFor = async (ready: () => boolean) => {
 
 let stop = async () => {};
 if (mode === 'ticketflow') {
-  // What a deployment's bot process runs (`pnpm start:bot`): the product with
-  // only its bot part, configured from the environment as in production.
-  const dataDir = mkdtempSync(join(tmpdir(), 'tf-memory-bot-'));
+  // The product's bot part from the TypeScript sources, configured as the
+  // deployment's `pnpm start:bot` is (memory.ts's botEnv).
   const { loadConfig } = await import('@ticketflow/shared/config');
-  const { testEncryptionKey } = await import('@ticketflow/db/test-key');
   const { startProduct } = await import('../src/product.ts');
   const { default: pino } = await import('pino');
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    DATA_DIR: dataDir,
-    ...(databaseUrl.startsWith('pglite:') ? {} : { DATABASE_URL: databaseUrl }),
-    DISCORD_TOKEN: token,
-    DISCORD_CLIENT_ID: clientId,
-    DISCORD_CLIENT_SECRET: clientSecret,
-    DISCORD_API_URL: apiUrl,
-    ENCRYPTION_KEY: testEncryptionKey.key.toString('base64'),
-    SESSION_SECRET: 'memory-benchmark-session-secret-0123456789',
-    PUBLIC_URL: 'https://tickets.example.com',
-  });
+  const config = loadConfig(z.record(z.string(), z.string()).parse(JSON.parse(botEnv)));
   const product = await startProduct(config, pino({ level: 'silent' }), { part: 'bot' });
   const bot = product.bot;
   if (!bot) throw new Error('the bot part did not start');
   await waitFor(() => bot.client.guilds.cache.size >= guildCount);
   await bot.lastBackfill();
-  stop = async () => {
-    await product.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  stop = () => product.stop();
 } else if (mode === 'idle') {
   // The same modules, loaded and not started.
   await import('../src/product.ts');

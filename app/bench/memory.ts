@@ -6,14 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { testEncryptionKey } from '@ticketflow/db/test-key';
 import { createTestDatabase } from '@ticketflow/db/testing';
 import { Emulator } from '@ticketflow/emulator/emulator';
-import { seedDemo } from '@ticketflow/emulator/seed';
+import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
 import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { botRuntime } from '../src/bundle.ts';
+import { repositoryRoot, scriptArgs } from './scripts.ts';
 
 const MB = 2 ** 20;
 
@@ -25,25 +25,18 @@ interface Setup {
 }
 
 const defaults: Setup = { label: "Node's defaults", flags: [], env: {} };
+/** `pnpm start:bot`'s V8 flags and environment, as the benchmark tables name them. */
+export const botRuntimeLabel = [
+  ...botRuntime.flags,
+  ...Object.entries(botRuntime.env).map(([k, v]) => `${k}=${v}`),
+]
+  .map((s) => `\`${s}\``)
+  .join(' ');
 const startBotSettings: Setup = {
-  label: `${botRuntime.flags.map((f) => `\`${f}\``).join(' ')}, ${Object.entries(botRuntime.env)
-    .map(([k, v]) => `\`${k}=${v}\``)
-    .join(' ')}`,
+  label: botRuntimeLabel,
   flags: botRuntime.flags,
   env: botRuntime.env,
 };
-
-/** The root package.json's `start:bot` command, as `pnpm start:bot` runs it (it must be `node …`). */
-function startBotArgs(): string[] {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<
-    string,
-    string
-  >;
-  const [node, ...args] = (scripts['start:bot'] ?? '').split(' ');
-  if (node !== 'node') throw new Error('the start:bot script does not start with node');
-  return args.map((a) => (a.endsWith('.ts') ? join(root, a) : a));
-}
 
 const rssOf = (pid: number) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -51,6 +44,31 @@ const rssOf = (pid: number) => {
     .find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 };
+
+/**
+ * A production bot's environment on the benchmark's Discord and database
+ * (embedded in DATA_DIR when there is no database URL): what `pnpm start:bot`
+ * is started with, and what the bot part from the sources is configured from.
+ */
+function botEnv(
+  emulator: Emulator,
+  world: DemoWorld,
+  databaseUrl: string | undefined,
+  dataDir: string,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    DISCORD_TOKEN: world.application.botToken,
+    DISCORD_CLIENT_ID: world.application.id,
+    DISCORD_CLIENT_SECRET: world.application.clientSecret,
+    DISCORD_API_URL: emulator.apiUrl,
+    ENCRYPTION_KEY: testEncryptionKey.key.toString('base64'),
+    SESSION_SECRET: 'memory-benchmark-session-secret-0123456789',
+    PUBLIC_URL: 'https://tickets.example.com',
+  };
+}
 
 /**
  * The bot exactly as `pnpm start:bot` starts it (it bundles itself and
@@ -62,28 +80,14 @@ const rssOf = (pid: number) => {
  * rows, so this reading is if anything high.
  */
 async function measureStartBot(
-  options: { apiUrl: string; token: string; clientId: string; clientSecret: string },
+  env: Record<string, string>,
   database: DatabaseHandle,
-  databaseUrl: string,
   guilds: number,
 ): Promise<{ rss: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tf-memory-start-bot-'));
-  const child = spawn(process.execPath, startBotArgs(), {
+  const child = spawn(process.execPath, scriptArgs('start:bot'), {
+    cwd: repositoryRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      DISCORD_TOKEN: options.token,
-      DISCORD_CLIENT_ID: options.clientId,
-      DISCORD_CLIENT_SECRET: options.clientSecret,
-      DISCORD_API_URL: options.apiUrl,
-      ENCRYPTION_KEY: testEncryptionKey.key.toString('base64'),
-      SESSION_SECRET: 'memory-benchmark-session-secret-0123456789',
-      PUBLIC_URL: 'https://tickets.example.com',
-    },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
@@ -108,7 +112,6 @@ async function measureStartBot(
   } finally {
     child.kill('SIGTERM');
     await exited;
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -137,7 +140,7 @@ export async function memoryBench(
 ): Promise<string[]> {
   const emulator = await Emulator.start();
   const world = seedDemo(emulator);
-  const pgliteDir = mkdtempSync(join(tmpdir(), 'tf-memory-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tf-memory-'));
   const database = await createTestDatabase();
   try {
     for (let g = 0; g < options.guilds; g++) {
@@ -155,13 +158,12 @@ export async function memoryBench(
       }
     }
     const expected = options.guilds + 1; // and the demo guild
+    const env = botEnv(emulator, world, database.url, dataDir);
     const common = [
       emulator.apiUrl,
       world.application.botToken,
-      world.application.id,
-      world.application.clientSecret,
       String(expected),
-      database.url ?? `pglite:${pgliteDir}`,
+      JSON.stringify(env),
     ];
     const size = `${options.guilds.toLocaleString('en')} guilds × ${options.channels} channels × ${options.members} members`;
     const rows: string[] = [];
@@ -172,17 +174,7 @@ export async function memoryBench(
         '| `pnpm start:bot` not measured: it needs Postgres (TEST_DATABASE_URL) | – | – | – |',
       );
     } else {
-      const started = await measureStartBot(
-        {
-          apiUrl: emulator.apiUrl,
-          token: world.application.botToken,
-          clientId: world.application.id,
-          clientSecret: world.application.clientSecret,
-        },
-        database.handle,
-        database.url,
-        expected,
-      );
+      const started = await measureStartBot(env, database.handle, expected);
       rows.push(
         `| TicketFlow bot as \`pnpm start:bot\` runs it (bundled; ${startBotSettings.label}), ${size} | ${mb(started)} | – | ${started.rss <= 150 * MB ? '≤ 150 MB: **met**' : '≤ 150 MB: **missed**'} |`,
       );
@@ -200,7 +192,7 @@ export async function memoryBench(
     return rows;
   } finally {
     await database[Symbol.asyncDispose]();
-    rmSync(pgliteDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
     await emulator.close();
   }
 }

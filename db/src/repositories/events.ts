@@ -11,16 +11,6 @@ export interface EventInput {
   data?: Record<string, unknown>;
 }
 
-/** What the `tf_events` channel carries: ids only, the listener loads the rest. */
-export interface EventNotification {
-  guildId: string;
-  seq: number;
-  ticketId: string | null;
-  kind: string;
-  /** The message the event is about, if any. */
-  messageId?: string | null;
-}
-
 /** Appends an event in the caller's transaction and notifies listeners when it commits. */
 export async function appendEvent(tx: Transaction, input: EventInput): Promise<number> {
   const { guildId, ...rest } = input;
@@ -63,7 +53,9 @@ export async function appendEvents(
     actor_id: input.actorId ?? null,
     data: input.data ?? {},
   }));
-  // The notification carries ids only (the message id too, so a listener needs no second read).
+  // What the `tf_events` channel carries: guild, seq, ticket, kind and the
+  // message id (ids only; the server's realtime.ts reads it with zod), so a
+  // listener loads the card and message without reading the event back.
   const n = inputs.length;
   const result = await execute<{ seq: string | number }>(
     tx,

@@ -115,22 +115,41 @@ async function touchTicket(
     .where(eq(tickets.id, ticketId));
 }
 
+interface PendingReply {
+  id: string;
+  delivery: string | null;
+}
+
+/**
+ * The dashboard replies of a ticket that these nonces belong to, by nonce,
+ * locked until the transaction ends. Discord's clients put a nonce on every
+ * message; only a reply we posted has a row here, so one query answers for a
+ * whole batch.
+ */
+async function pendingReplies(
+  tx: Transaction,
+  ticketId: string,
+  nonces: (string | null | undefined)[],
+): Promise<Map<string, PendingReply>> {
+  const wanted = [...new Set(nonces.filter((n): n is string => Boolean(n)))];
+  if (wanted.length === 0) return new Map();
+  const rows = await tx
+    .select({ id: messages.id, delivery: messages.delivery, nonce: messages.nonce })
+    .from(messages)
+    .where(and(eq(messages.ticketId, ticketId), inArray(messages.nonce, wanted)))
+    .for('update');
+  return new Map(rows.flatMap((r) => (r.nonce ? [[r.nonce, r] as const] : [])));
+}
+
 /**
  * The gateway echo (or the REST answer) of a reply we posted: the pending row
- * takes Discord's id and becomes delivered. Returns undefined when no pending
- * row has this nonce.
+ * takes Discord's id and becomes delivered.
  */
 async function confirmByNonce(
   tx: Transaction,
-  input: MessageInput,
-): Promise<UpsertResult | undefined> {
-  if (!input.nonce) return undefined;
-  const [pending] = await tx
-    .select({ id: messages.id, delivery: messages.delivery })
-    .from(messages)
-    .where(and(eq(messages.nonce, input.nonce), eq(messages.ticketId, input.ticketId)))
-    .for('update');
-  if (!pending) return undefined;
+  input: MessageInput & { nonce: string },
+  pending: PendingReply,
+): Promise<UpsertResult> {
   if (pending.id === input.id && pending.delivery === 'delivered') return { changed: false };
   await tx
     .update(messages)
@@ -160,8 +179,11 @@ async function confirmByNonce(
  */
 export async function upsertMessage(db: Executor, input: MessageInput): Promise<UpsertResult> {
   return db.transaction(async (tx) => {
-    const confirmed = await confirmByNonce(tx, input);
-    if (confirmed) return confirmed;
+    const { nonce } = input;
+    const pending = nonce
+      ? (await pendingReplies(tx, input.ticketId, [nonce])).get(nonce)
+      : undefined;
+    if (nonce && pending) return confirmByNonce(tx, { ...input, nonce }, pending);
     const [row] = await tx
       .insert(messages)
       .values(messageRow(input))
@@ -365,25 +387,22 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
   return db.transaction(async (tx) => {
     let changed = 0;
     const plain: MessageInput[] = [];
-    // Discord's clients put a nonce on every message; only a dashboard reply's
-    // echo matches a pending row. One query finds which (if any) do.
-    const nonces = [...new Set(inputs.flatMap((m) => (m.nonce ? [m.nonce] : [])))];
-    const pending =
-      nonces.length === 0
-        ? new Set<string>()
-        : new Set(
-            (
-              await tx
-                .select({ nonce: messages.nonce })
-                .from(messages)
-                .where(and(eq(messages.ticketId, first.ticketId), inArray(messages.nonce, nonces)))
-            ).flatMap((r) => (r.nonce ? [r.nonce] : [])),
-          );
+    const pending = await pendingReplies(
+      tx,
+      first.ticketId,
+      inputs.map((m) => m.nonce),
+    );
     for (const input of inputs) {
-      const confirmed =
-        input.nonce && pending.has(input.nonce) ? await confirmByNonce(tx, input) : undefined;
-      if (confirmed === undefined) plain.push(input);
-      else if (confirmed.changed) changed += 1;
+      const { nonce } = input;
+      const reply = nonce ? pending.get(nonce) : undefined;
+      if (!nonce || !reply) {
+        plain.push(input);
+        continue;
+      }
+      const confirmed = await confirmByNonce(tx, { ...input, nonce }, reply);
+      if (confirmed.changed) changed += 1;
+      // A second echo in the same batch finds the row as it now is.
+      pending.set(nonce, { id: input.id, delivery: 'delivered' });
     }
     // One row per id: the newest edit of a message wins inside the batch too.
     const byId = new Map<string, MessageInput>();
