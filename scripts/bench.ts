@@ -1,12 +1,11 @@
 // `pnpm bench`: measures what exists so far and writes BENCHMARKS.md.
 // Each figure stands beside a floor measured in the same run, because absolute
 // numbers on shared 2-core machines move from run to run.
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { botRuntimeLabel, memoryBench } from '@ticketflow/app/bench/memory';
-import { botRuntime } from '@ticketflow/app/bundle';
 import { renderBench } from '@ticketflow/dashboard/bench/render';
 import { testDatabaseKind } from '@ticketflow/db/testing';
 import { boardBench } from '@ticketflow/server/bench/board';
@@ -14,20 +13,6 @@ import { exportBench } from '@ticketflow/server/bench/export';
 import { latencyBench } from '@ticketflow/server/bench/latency';
 import { backfillBench, mirroringBench } from './bench/mirroring.ts';
 import { MESSAGES, storageBench } from './bench/storage.ts';
-
-/** The mirroring benchmark in a child started with `pnpm start:bot`'s V8 flags and environment. */
-function mirroringWithBotSettings(): Promise<string[]> {
-  const how = ` (in a process with \`pnpm start:bot\`'s settings: ${botRuntimeLabel})`;
-  const child = fork(fileURLToPath(new URL('./bench/mirroring-child.ts', import.meta.url)), [how], {
-    execArgv: [...process.execArgv, ...botRuntime.flags],
-    env: { ...process.env, ...botRuntime.env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { rows: string[] }) => resolve(m.rows));
-    child.once('exit', (code) => reject(new Error(`mirroring child exited with ${code}`)));
-  });
-}
 
 const section = async (name: string, run: () => Promise<string[]>) => {
   process.stdout.write(`${name}…\n`);
@@ -37,8 +22,21 @@ const section = async (name: string, run: () => Promise<string[]>) => {
 };
 
 const storage = await section('storage path', storageBench);
-const mirroring = await section('mirroring', () => mirroringBench());
-const mirroringSmall = await section('mirroring with start:bot settings', mirroringWithBotSettings);
+const mirroring = await section('mirroring', async () => [
+  ...(await mirroringBench(3000, ', bot and emulator in one process')),
+  ...(await mirroringBench(3000, `, \`pnpm start:bot\` as deployed (bundled; ${botRuntimeLabel})`, {
+    kind: 'start:bot',
+    env: {},
+  })),
+  ...(await mirroringBench(
+    3000,
+    ", `pnpm start:bot` with `TF_BOT_BUNDLE=off` (the sources, Node's defaults)",
+    {
+      kind: 'start:bot',
+      env: { TF_BOT_BUNDLE: 'off' },
+    },
+  )),
+]);
 const backfill = await section('backfill', () => backfillBench());
 const memory = await section('bot memory', () => memoryBench());
 // The server's figures need a Postgres server (the raw pipeline LISTENs on it).
@@ -74,14 +72,22 @@ ${storage.join('\n')}
 
 ## Bot: mirroring and backfill
 
-The real bot (discord.js) against the emulator, both in one process on the
-same 2 cores as Postgres. Mirroring target: ≥ 0.7 of the raw loop. The
-second row runs the same in a process with the settings \`pnpm start:bot\`
-uses to save memory (see below), floor included.
+The real bot (discord.js) against the emulator on the same 2 cores as
+Postgres. Mirroring target: ≥ 0.7 of the raw loop. Each mirroring row sends
+3,000 member messages round-robin into 20 ticket channels as fast as the
+emulator dispatches them and times until all are committed, after 300 messages
+of warm-up (a bot runs for days; its first JIT compilations and connections are
+not its pace). The first row runs the bot and the emulator in one process. The
+second runs the bot as production does: \`pnpm start:bot\`'s own command in its
+own process, bundled and with the settings it uses to save memory (see below),
+while the emulator (Discord) and the raw loop run in the benchmark's process.
+The third is that command with \`TF_BOT_BUNDLE=off\`: the sources with Node's
+defaults, so the settings' cost in CPU shows beside it. The raw loop is
+measured after each row, in the same database.
 
 | what | measured | floor / target | result |
 |---|---|---|---|
-${[...mirroring, ...mirroringSmall, ...backfill].join('\n')}
+${[...mirroring, ...backfill].join('\n')}
 
 ## Bot: memory with many guilds
 
@@ -96,7 +102,7 @@ TypeScript sources with Node's defaults (what \`pnpm start\` runs), only its
 modules loaded, and a discord.js client with default caches and the member
 intent, with Node's defaults and with the start script's settings. Each
 process loads only its own modules; the emulator runs in the benchmark
-process. The settings' cost in CPU is the second mirroring row above.
+process. The settings' cost in CPU shows in the mirroring rows above (second against third).
 
 | what | RSS | heap used | target |
 |---|---|---|---|

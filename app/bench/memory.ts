@@ -1,19 +1,18 @@
 // Bot memory with many guilds: the emulator (in this process) holds
 // `guilds` × `channels` × `members`; each client runs in its own child
 // process and reports its RSS once every GUILD_CREATE has arrived.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseHandle } from '@ticketflow/db/client';
-import { testEncryptionKey } from '@ticketflow/db/test-key';
 import { createTestDatabase } from '@ticketflow/db/testing';
 import { Emulator } from '@ticketflow/emulator/emulator';
-import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
+import { seedDemo } from '@ticketflow/emulator/seed';
 import { BOT_PERMISSIONS } from '@ticketflow/shared/permissions';
 import { botRuntime } from '../src/bundle.ts';
-import { repositoryRoot, scriptArgs } from './scripts.ts';
+import { botEnv, spawnStartBot } from './start-bot.ts';
 
 const MB = 2 ** 20;
 
@@ -46,31 +45,6 @@ const rssOf = (pid: number) => {
 };
 
 /**
- * A production bot's environment on the benchmark's Discord and database
- * (embedded in DATA_DIR when there is no database URL): what `pnpm start:bot`
- * is started with, and what the bot part from the sources is configured from.
- */
-function botEnv(
-  emulator: Emulator,
-  world: DemoWorld,
-  databaseUrl: string | undefined,
-  dataDir: string,
-): Record<string, string> {
-  return {
-    NODE_ENV: 'production',
-    DATA_DIR: dataDir,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    DISCORD_TOKEN: world.application.botToken,
-    DISCORD_CLIENT_ID: world.application.id,
-    DISCORD_CLIENT_SECRET: world.application.clientSecret,
-    DISCORD_API_URL: emulator.apiUrl,
-    ENCRYPTION_KEY: testEncryptionKey.key.toString('base64'),
-    SESSION_SECRET: 'memory-benchmark-session-secret-0123456789',
-    PUBLIC_URL: 'https://tickets.example.com',
-  };
-}
-
-/**
  * The bot exactly as `pnpm start:bot` starts it (it bundles itself and
  * becomes the bundle with its memory settings, same pid), in production mode
  * on the benchmark's database. Its RSS is read from /proc once every guild is
@@ -84,16 +58,11 @@ async function measureStartBot(
   database: DatabaseHandle,
   guilds: number,
 ): Promise<{ rss: number }> {
-  const child = spawn(process.execPath, scriptArgs('start:bot'), {
-    cwd: repositoryRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const bot = spawnStartBot(env);
   try {
     const deadline = Date.now() + 300_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`start:bot exited with ${child.exitCode}`);
+      bot.assertRunning();
       if (Date.now() > deadline) throw new Error('the guilds did not all arrive in 5 minutes');
       const rows = await database.query<{ n: number }>(
         'select count(*)::int as n from guilds where left_at is null',
@@ -104,14 +73,13 @@ async function measureStartBot(
     await sleep(30_000);
     const readings: number[] = [];
     for (let i = 0; i < 10; i++) {
-      readings.push(rssOf(child.pid ?? 0));
+      readings.push(rssOf(bot.pid));
       await sleep(500);
     }
     readings.sort((a, b) => a - b);
     return { rss: readings[5] ?? 0 };
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await bot.stop();
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Executor } from '@ticketflow/db/client';
-import { getGuildAccessFacts } from '@ticketflow/db/repositories/guilds';
+import { type GuildAccessFacts, getGuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import type { AccessRole } from '@ticketflow/shared/api';
 import { NotFoundError, UpstreamError } from '@ticketflow/shared/errors';
 import { managesGuild } from '@ticketflow/shared/permissions';
@@ -72,9 +72,17 @@ export class AccessService {
     return (await this.memberRoles(guildId, userId)) !== null;
   }
 
-  /** The user's access, or undefined when they have none (or the bot is not in the guild). */
-  async resolve(userId: string, guildId: string): Promise<Access | undefined> {
-    const facts = await getGuildAccessFacts(this.db, guildId);
+  /**
+   * The user's access, or undefined when they have none (or the bot is not in
+   * the guild). `known.facts` are the guild's facts when the caller has just
+   * read them (undefined there: no such guild).
+   */
+  async resolve(
+    userId: string,
+    guildId: string,
+    known?: { facts: GuildAccessFacts | undefined },
+  ): Promise<Access | undefined> {
+    const facts = known ? known.facts : await getGuildAccessFacts(this.db, guildId);
     if (!facts || facts.guild.leftAt) return undefined;
     const { guild, categories, seq } = facts;
     const memberRoleIds = await this.memberRoles(guildId, userId);
@@ -106,8 +114,13 @@ export class AccessService {
   }
 
   /** Like resolve, but no access (or too little) answers 404: nothing about the guild leaks. */
-  async require(userId: string, guildId: string, role: AccessRole = 'staff'): Promise<Access> {
-    const access = await this.resolve(userId, guildId);
+  async require(
+    userId: string,
+    guildId: string,
+    role: AccessRole = 'staff',
+    known?: { facts: GuildAccessFacts | undefined },
+  ): Promise<Access> {
+    const access = await this.resolve(userId, guildId, known);
     if (!access || (role === 'admin' && access.role !== 'admin')) {
       throw new NotFoundError('No such server');
     }

@@ -1,8 +1,10 @@
 import type { DatabaseHandle, Executor } from '@ticketflow/db/client';
+import type { GuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import { auditLog } from '@ticketflow/db/schema';
+import type { AccessRole } from '@ticketflow/shared/api';
 import { UnauthorizedError } from '@ticketflow/shared/errors';
 import type { FastifyRequest } from 'fastify';
-import type { AccessService } from './access.ts';
+import type { Access, AccessService } from './access.ts';
 import type { DiscordClient } from './discord.ts';
 import type { Session } from './sessions.ts';
 
@@ -22,12 +24,36 @@ export interface ServerContext {
 declare module 'fastify' {
   interface FastifyRequest {
     session: Session | null;
+    /** The access facts of the guild in the URL, read with the session (auth.ts). */
+    prefetchedGuild: { guildId: string; facts: GuildAccessFacts | undefined } | null;
   }
 }
 
 export function requireSession(request: FastifyRequest): Session {
   if (!request.session) throw new UnauthorizedError();
   return request.session;
+}
+
+/**
+ * The signed-in user's access to a guild (404 without it, or without `role`).
+ * The guild's facts come from the session lookup when the URL names this
+ * guild; they are used once, so a later check in the same request reads anew.
+ */
+export function requireAccess(
+  ctx: ServerContext,
+  request: FastifyRequest,
+  guildId: string,
+  role: AccessRole = 'staff',
+): Promise<Access> {
+  const session = requireSession(request);
+  const prefetched = request.prefetchedGuild;
+  request.prefetchedGuild = null;
+  return ctx.access.require(
+    session.user.id,
+    guildId,
+    role,
+    prefetched?.guildId === guildId ? { facts: prefetched.facts } : undefined,
+  );
 }
 
 /** One audit row: who did what to which thing, from where. */

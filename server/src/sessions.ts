@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Executor, prepared } from '@ticketflow/db/client';
-import { sessions, users } from '@ticketflow/db/schema';
+import { accessFactsFields, type GuildAccessFacts } from '@ticketflow/db/repositories/guilds';
+import { guildSequences, guilds, sessions, users } from '@ticketflow/db/schema';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 
 /** A session lives this long after its last use (sliding), and never past `MAX_AGE`. */
@@ -51,32 +52,53 @@ export async function createSession(
   return { id, expiresAt };
 }
 
+const sessionFields = {
+  idHash: sessions.idHash,
+  accessToken: sessions.accessToken,
+  tokenExpiresAt: sessions.tokenExpiresAt,
+  expiresAt: sessions.expiresAt,
+  lastSeenAt: sessions.lastSeenAt,
+  user: {
+    id: users.id,
+    username: users.username,
+    globalName: users.globalName,
+    avatar: users.avatar,
+  },
+};
+const liveSession = () =>
+  and(eq(sessions.idHash, sql.placeholder('idHash')), gt(sessions.expiresAt, sql`now()`));
+
 const sessionQuery = (db: Executor) =>
   db
-    .select({
-      idHash: sessions.idHash,
-      accessToken: sessions.accessToken,
-      tokenExpiresAt: sessions.tokenExpiresAt,
-      expiresAt: sessions.expiresAt,
-      lastSeenAt: sessions.lastSeenAt,
-      user: {
-        id: users.id,
-        username: users.username,
-        globalName: users.globalName,
-        avatar: users.avatar,
-      },
-    })
+    .select(sessionFields)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, sql.placeholder('idHash')), gt(sessions.expiresAt, sql`now()`)))
+    .where(liveSession())
     .prepare('find_session');
 
-/** The live session for a cookie value, renewed when it is used after a while; undefined if none. */
-export async function findSession(db: Executor, id: string): Promise<Session | undefined> {
-  const idHash = hashSessionId(id);
-  // Every request with a cookie runs it: prepared once.
-  const [row] = await prepared(db, 'find_session', sessionQuery).execute({ idHash });
-  if (!row) return undefined;
+/** The session and, in the same round trip, the access facts of the guild a request is about. */
+const sessionWithGuildQuery = (db: Executor) =>
+  db
+    .select({ ...sessionFields, ...accessFactsFields })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(guilds, eq(guilds.id, sql.placeholder('guildId')))
+    .leftJoin(guildSequences, eq(guildSequences.guildId, guilds.id))
+    .where(liveSession())
+    .prepare('find_session_with_guild');
+
+/** Renews a found session when it is used after a while. */
+async function liveSessionOf(
+  db: Executor,
+  row: {
+    idHash: string;
+    accessToken: string | null;
+    tokenExpiresAt: Date | null;
+    expiresAt: Date;
+    lastSeenAt: Date;
+    user: SessionUser;
+  },
+): Promise<Session> {
   let expiresAt = row.expiresAt;
   const renewed = Date.now() - row.lastSeenAt.getTime() > RENEW_AFTER_MS;
   if (renewed) {
@@ -84,7 +106,7 @@ export async function findSession(db: Executor, id: string): Promise<Session | u
     await db
       .update(sessions)
       .set({ lastSeenAt: sql`now()`, expiresAt })
-      .where(eq(sessions.idHash, idHash));
+      .where(eq(sessions.idHash, row.idHash));
   }
   return {
     idHash: row.idHash,
@@ -93,6 +115,37 @@ export async function findSession(db: Executor, id: string): Promise<Session | u
     tokenExpiresAt: row.tokenExpiresAt,
     expiresAt,
     renewed,
+  };
+}
+
+/** The live session for a cookie value, renewed when it is used after a while; undefined if none. */
+export async function findSession(db: Executor, id: string): Promise<Session | undefined> {
+  // Every request with a cookie runs it: prepared once.
+  const [row] = await prepared(db, 'find_session', sessionQuery).execute({
+    idHash: hashSessionId(id),
+  });
+  return row ? liveSessionOf(db, row) : undefined;
+}
+
+/**
+ * Like findSession, and with it the access facts of `guildId` (undefined when
+ * the bot has no such guild), read in the same query: a request about one
+ * guild then needs one round trip before its own reads rather than two.
+ */
+export async function findSessionWithGuild(
+  db: Executor,
+  id: string,
+  guildId: string,
+): Promise<{ session: Session; facts: GuildAccessFacts | undefined } | undefined> {
+  const [row] = await prepared(db, 'find_session_with_guild', sessionWithGuildQuery).execute({
+    idHash: hashSessionId(id),
+    guildId,
+  });
+  if (!row) return undefined;
+  const { guild, seq, categories } = row;
+  return {
+    session: await liveSessionOf(db, row),
+    facts: guild ? { guild, seq, categories } : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
+import { getGuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import { describe, expect, it } from 'vitest';
-import { hashSessionId } from '../src/sessions.ts';
+import { findSessionWithGuild, hashSessionId } from '../src/sessions.ts';
 import { cookiesOf, login, useServer } from './support.ts';
 
 describe('Discord OAuth login and sessions', () => {
@@ -108,6 +109,39 @@ describe('Discord OAuth login and sessions', () => {
     const me = await t.app.inject({ url: '/api/me', headers: { cookie: second } });
     expect(me.statusCode).toBe(401);
     expect(me.json()).toMatchObject({ error: 'unauthorized' });
+  });
+
+  it('reads the access facts of the guild in the URL with the session, the same as on their own', async () => {
+    const cookie = await login(t, t.world.users.support);
+    const id = cookie.split('=')[1] ?? '';
+    const found = await findSessionWithGuild(t.database.db, id, t.world.guildId);
+    expect(found?.session.user.id).toBe(t.world.users.support);
+    const alone = await getGuildAccessFacts(t.database.db, t.world.guildId);
+    expect(alone?.categories.length).toBeGreaterThan(0);
+    expect(found?.facts).toEqual(alone);
+    // No such guild: the session without facts; no such session: nothing.
+    const elsewhere = await findSessionWithGuild(t.database.db, id, '123456789012345678');
+    expect(elsewhere?.session.user.id).toBe(t.world.users.support);
+    expect(elsewhere?.facts).toBeUndefined();
+    expect(await findSessionWithGuild(t.database.db, 'nope', t.world.guildId)).toBeUndefined();
+    await t.database.query(
+      "update sessions set expires_at = now() - interval '1 second' where id_hash = $1",
+      [hashSessionId(id)],
+    );
+    expect(await findSessionWithGuild(t.database.db, id, t.world.guildId)).toBeUndefined();
+    const expired = await t.app.inject({
+      url: `/api/guilds/${t.world.guildId}/board`,
+      headers: { cookie },
+    });
+    expect(expired.statusCode).toBe(401);
+  });
+
+  it('answers 400 for a guild id Postgres could not hold, signed in or not', async () => {
+    const cookie = await login(t, t.world.users.admin);
+    for (const guildId of ['99999999999999999999', '9223372036854775808', 'abc']) {
+      const res = await t.app.inject({ url: `/api/guilds/${guildId}/board`, headers: { cookie } });
+      expect(res.statusCode).toBe(400);
+    }
   });
 
   it('lists the guilds a user may use, and invite links for guilds they manage without the bot', async () => {

@@ -102,22 +102,36 @@ export async function getGuild(db: Executor, guildId: string) {
  * What an access decision needs, in one round trip: the guild, its
  * categories' staff roles (in panel order) and its newest event seq (read
  * before anything else the caller reads, so what follows is at least that new).
+ * Columns of a select from `guilds` left-joined to `guild_sequences`; the
+ * server's session lookup selects them too, to answer both in one query.
  */
-const accessFactsQuery = (db: Executor) =>
-  db
-    .select({
-      guild: guilds,
-      seq: sql<number>`coalesce(${guildSequences.lastEventSeq}, 0)`.mapWith(Number),
-      categories: sql<{ id: string; staffRoleIds: string[] }[]>`coalesce((
+export const accessFactsFields = {
+  guild: guilds,
+  seq: sql<number>`coalesce(${guildSequences.lastEventSeq}, 0)`.mapWith(Number),
+  categories: sql<{ id: string; staffRoleIds: string[] }[]>`coalesce((
         select json_agg(json_build_object('id', ${categories.id}, 'staffRoleIds', ${categories.staffRoleIds}) order by ${categories.position})
         from ${categories} where ${categories.guildId} = ${guilds.id}), '[]'::json)`,
-    })
+};
+
+/** The access facts of one guild (see accessFactsFields). */
+export interface GuildAccessFacts {
+  guild: typeof guilds.$inferSelect;
+  seq: number;
+  categories: { id: string; staffRoleIds: string[] }[];
+}
+
+const accessFactsQuery = (db: Executor) =>
+  db
+    .select(accessFactsFields)
     .from(guilds)
     .leftJoin(guildSequences, eq(guildSequences.guildId, guilds.id))
     .where(eq(guilds.id, sql.placeholder('guildId')))
     .prepare('guild_access_facts');
 
-export async function getGuildAccessFacts(db: Executor, guildId: string) {
+export async function getGuildAccessFacts(
+  db: Executor,
+  guildId: string,
+): Promise<GuildAccessFacts | undefined> {
   // Every API request runs it: prepared once.
   const [row] = await prepared(db, 'guild_access_facts', accessFactsQuery).execute({ guildId });
   return row;

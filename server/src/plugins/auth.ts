@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import { upsertUser } from '@ticketflow/db/repositories/guilds';
+import { snowflakeId } from '@ticketflow/shared/api';
 import { UnauthorizedError, UpstreamError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import {
   createSession,
   deleteSession,
   findSession,
+  findSessionWithGuild,
   SESSION_IDLE_MS,
   type Session,
   sessionTokens,
@@ -69,6 +71,12 @@ const loginQuery = z.object({
     .optional(),
 });
 
+/** The guild id of an `/api/guilds/<id>/…` URL, when it is a valid Discord id. */
+function guildOfUrl(url: string): string | undefined {
+  const id = /^\/api\/guilds\/([^/?#]+)/.exec(url)?.[1];
+  return id !== undefined && snowflakeId.safeParse(id).success ? id : undefined;
+}
+
 /**
  * Discord OAuth2 login (`identify guilds`) with the state checked, and the
  * session cookie: a random id of which only the hash is stored, HttpOnly and
@@ -78,10 +86,20 @@ const loginQuery = z.object({
 export async function registerSessions(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   await app.register(fastifyCookie);
   app.decorateRequest('session', null);
+  app.decorateRequest('prefetchedGuild', null);
   app.addHook('onRequest', async (request, reply) => {
     const id = request.cookies[ctx.cookieName];
     if (!id || id.length > 100) return;
-    const session = await findSession(ctx.db, id);
+    // A request about one guild reads that guild's access facts with the session.
+    const guildId = guildOfUrl(request.url);
+    let session: Session | undefined;
+    if (guildId) {
+      const found = await findSessionWithGuild(ctx.db, id, guildId);
+      session = found?.session;
+      if (found) request.prefetchedGuild = { guildId, facts: found.facts };
+    } else {
+      session = await findSession(ctx.db, id);
+    }
     request.session = session ?? null;
     // Sliding expiry: a renewed session gets a renewed cookie.
     if (session?.renewed) {

@@ -21,7 +21,7 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from '@ticketf
 import { and, desc, eq, gte, like, lt, lte, or } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { audit, requireSession, type ServerContext } from '../../context.ts';
+import { audit, requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import { cookieOptions } from '../../plugins/auth.ts';
 import { iso, userRef } from '../../views.ts';
 
@@ -67,8 +67,8 @@ export function registerDataRoutes(
 ): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
-  const admin = async (request: FastifyRequest, guildId: string) =>
-    ctx.access.require(requireSession(request).user.id, guildId, 'admin');
+  const admin = (request: FastifyRequest, guildId: string) =>
+    requireAccess(ctx, request, guildId, 'admin');
 
   const view = (row: RequestRow, viewerId: string) =>
     dataRequestSchema.parse({

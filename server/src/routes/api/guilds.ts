@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { seesCategory } from '../../access.ts';
-import { requireSession, type ServerContext } from '../../context.ts';
+import { requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import type { UserGuild } from '../../discord.ts';
 import { hydrateEvents, maysee } from '../../live.ts';
 
@@ -72,7 +72,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     { schema: { params: guildParams, response: { 200: guildDetailResponse } } },
     async (request) => {
       const { guildId } = request.params;
-      const access = await ctx.access.require(requireSession(request).user.id, guildId);
+      const access = await requireAccess(ctx, request, guildId);
       const guild = await getGuild(ctx.db, guildId);
       const categories = (await listCategories(ctx.db, guildId)).filter((c) =>
         seesCategory(access, c.id),
@@ -94,7 +94,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     { schema: { params: guildParams, response: { 200: discordInfoResponse } } },
     async (request) => {
       const { guildId } = request.params;
-      await ctx.access.require(requireSession(request).user.id, guildId, 'admin');
+      await requireAccess(ctx, request, guildId, 'admin');
       const [roles, channels] = await Promise.all([
         ctx.access.guildRoles(guildId),
         ctx.discord.channels(guildId),
@@ -116,7 +116,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
     },
     async (request) => {
       const { guildId } = request.params;
-      const access = await ctx.access.require(requireSession(request).user.id, guildId);
+      const access = await requireAccess(ctx, request, guildId);
       const rows = await listEventsAfter(ctx.db, guildId, request.query.after, request.query.limit);
       const hydrated = await hydrateEvents(ctx.db, rows);
       const last = rows.at(-1)?.seq ?? request.query.after;

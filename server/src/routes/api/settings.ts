@@ -40,7 +40,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { audit, requireSession, type ServerContext } from '../../context.ts';
+import { audit, requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import { iso, userRef } from '../../views.ts';
 
 /** Postgres' unique violation, raised directly or wrapped by Drizzle as the cause. */
@@ -60,10 +60,8 @@ const toTag = (row: typeof tags.$inferSelect) => ({
 export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
-  const admin = async (request: FastifyRequest, guildId: string) => {
-    const session = requireSession(request);
-    return ctx.access.require(session.user.id, guildId, 'admin');
-  };
+  const admin = (request: FastifyRequest, guildId: string) =>
+    requireAccess(ctx, request, guildId, 'admin');
 
   /** A settings change: the row, its event (so open boards refresh) and the audit entry. */
   async function changed(
@@ -276,7 +274,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
     '/api/guilds/:guildId/tags',
     { schema: { params: guildParams, response: { 200: z.array(tagSchema) } } },
     async (request) => {
-      await ctx.access.require(requireSession(request).user.id, request.params.guildId);
+      await requireAccess(ctx, request, request.params.guildId);
       const rows = await listTags(ctx.db, request.params.guildId);
       return rows.map(toTag);
     },
@@ -388,7 +386,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
     { schema: { params: guildParams, querystring: statsQuery, response: { 200: statsResponse } } },
     async (request) => {
       const { guildId } = request.params;
-      const access = await ctx.access.require(requireSession(request).user.id, guildId);
+      const access = await requireAccess(ctx, request, guildId);
       const stats = await guildStats(
         ctx.db,
         guildId,

@@ -59,7 +59,7 @@ import { generateKeyBetween } from 'fractional-indexing';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type Access, seesCategory } from '../../access.ts';
-import { audit, requireSession, type ServerContext } from '../../context.ts';
+import { audit, requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import { iso, toCard, toMessage, userRef } from '../../views.ts';
 
 class BadRequestError extends AppError {
@@ -115,9 +115,8 @@ export function registerTicketRoutes(
     : undefined;
 
   async function viewer(request: FastifyRequest, guildId: string) {
-    const session = requireSession(request);
-    const access = await ctx.access.require(session.user.id, guildId);
-    return { session, access };
+    const access = await requireAccess(ctx, request, guildId);
+    return { session: requireSession(request), access };
   }
 
   /** The ticket, if it is in this guild and in a category the viewer sees; else 404. */
