@@ -273,4 +273,116 @@ describe('storing a batch of messages', () => {
     // 50 creates and 1 edit; the ticket.created event came before the subscription.
     await expect.poll(() => seen.length).toBe(51);
   });
+
+  it('completes a pending reply echoed inside a batch, with an edit of it and other messages, once each', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const openerId = snowflake();
+    const { ticket } = await createTicket(t.handle.db, { guildId, openerId });
+    const { message: reply } = await queueReply(t.handle.db, {
+      guildId,
+      ticketId: ticket.id,
+      channelId: snowflake(),
+      authorId: snowflake(),
+      authorName: 'Sam',
+      content: 'On it',
+    });
+    const staffId = snowflake();
+    const at = Date.now();
+    const before = {
+      id: snowflake(),
+      guildId,
+      ticketId: ticket.id,
+      authorId: staffId,
+      content: 'first',
+      createdAt: new Date(at),
+      nonce: snowflake(), // a Discord client's nonce: no reply of ours
+    };
+    const discordId = snowflake();
+    const echo = {
+      id: discordId,
+      guildId,
+      ticketId: ticket.id,
+      content: '**Sam:** On it',
+      createdAt: new Date(at + 1),
+      nonce: reply.id,
+      byBot: true,
+    };
+    const edit = { ...echo, nonce: null, content: '**Sam:** On it!', editedAt: new Date(at + 5) };
+    const after = { ...before, id: snowflake(), content: 'second', createdAt: new Date(at + 2) };
+    const batch = [before, echo, edit, after];
+    // Delivered (1), the edit (1) and the two others (2).
+    expect(await upsertMessages(t.handle.db, batch)).toBe(4);
+    expect(await upsertMessages(t.handle.db, batch)).toBe(0);
+
+    const rows = await t.handle.query<{ id: string; delivery: string | null; content: string }>(
+      'select id::text, delivery, content from messages where ticket_id = $1 order by id',
+      [ticket.id],
+    );
+    expect(rows.map((r) => ({ ...r, content: decrypt(r.content) }))).toEqual(
+      [
+        { id: before.id, delivery: null, content: 'first' },
+        { id: discordId, delivery: 'delivered', content: '**Sam:** On it!' },
+        { id: after.id, delivery: null, content: 'second' },
+      ].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1)),
+    );
+    const events = await t.handle.query<{ seq: string; kind: string; id: string }>(
+      `select seq::text, kind, data->>'messageId' as id from events
+       where ticket_id = $1 and kind like 'message.%' order by seq`,
+      [ticket.id],
+    );
+    expect(events.map((e) => [e.kind, e.id])).toEqual([
+      ['message.created', reply.id],
+      ['message.created', before.id],
+      ['message.created', after.id],
+      ['message.delivered', discordId],
+      ['message.updated', discordId],
+    ]);
+    const seqs = events.map((e) => Number(e.seq));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const [pointer] = await t.handle.query<{ last: string }>(
+      'select last_message_id::text as last from tickets where id = $1',
+      [ticket.id],
+    );
+    expect(pointer?.last).toBe([before.id, discordId, after.id].sort().at(-1));
+  });
+
+  it("sets a ticket's first response from the earliest new message of a person other than the opener", async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const openerId = snowflake();
+    const { ticket } = await createTicket(t.handle.db, { guildId, openerId });
+    const at = Date.UTC(2026, 0, 1);
+    const message = (authorId: string, ms: number, extra = {}) => ({
+      id: snowflake(),
+      guildId,
+      ticketId: ticket.id,
+      authorId,
+      content: 'x',
+      createdAt: new Date(at + ms),
+      ...extra,
+    });
+    const firstResponse = async () =>
+      (
+        await t.handle.query<{ first: Date | null }>(
+          'select first_response_at as first from tickets where id = $1',
+          [ticket.id],
+        )
+      )[0]?.first?.getTime() ?? null;
+    const staff = snowflake();
+    // The opener, a bot and an internal note do not respond.
+    await upsertMessages(t.handle.db, [
+      message(openerId, 0),
+      message(snowflake(), 1, { byBot: true }),
+      message(staff, 2, { internal: true }),
+    ]);
+    expect(await firstResponse()).toBeNull();
+    await upsertMessages(t.handle.db, [
+      message(staff, 30),
+      message(staff, 20),
+      message(openerId, 5),
+    ]);
+    expect(await firstResponse()).toBe(at + 20);
+    // A later batch does not move it, even with an earlier timestamp.
+    await upsertMessages(t.handle.db, [message(staff, 10)]);
+    expect(await firstResponse()).toBe(at + 20);
+  });
 });

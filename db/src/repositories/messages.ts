@@ -1,11 +1,20 @@
 import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Executor, Transaction } from '../client.ts';
+import { channels } from '../bus.ts';
+import { type Executor, execute, type Transaction } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
-import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
+import {
+  events,
+  guildSequences,
+  messages,
+  outbox,
+  tickets,
+  users,
+  type WorkError,
+} from '../schema.ts';
 import { DELETED_USER_ID } from './erasure.ts';
-import { appendEvent, appendEvents } from './events.ts';
+import { appendEvent } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
 
 type MessageRow = typeof messages.$inferInsert;
@@ -84,33 +93,17 @@ const applyNewerEdit = {
 };
 
 /** A person's (not a bot's) visible message: what counts as a response when it is not the opener's. */
-function responder(input: MessageInput): { authorId: string; at: Date } | undefined {
-  if (input.byBot || input.internal || !input.authorId) return undefined;
-  return { authorId: input.authorId, at: input.createdAt };
+function responds(input: MessageInput): boolean {
+  return !input.byBot && !input.internal && Boolean(input.authorId);
 }
 
-/**
- * Moves the ticket's "newest message" pointer forward (never back), and sets
- * its first response: the earliest message of a person other than the opener.
- */
-async function touchTicket(
-  tx: Transaction,
-  ticketId: string,
-  messageId: string,
-  at: Date,
-  people: ({ authorId: string; at: Date } | undefined)[] = [],
-) {
-  const known = people.filter((p) => p !== undefined);
-  const firstResponse =
-    known.length === 0
-      ? sql`${tickets.firstResponseAt}`
-      : sql`coalesce(${tickets.firstResponseAt}, (select min(x.at) from unnest(string_to_array(${known.map((p) => p.authorId).join(',')}, ','), string_to_array(${known.map((p) => p.at.toISOString()).join(',')}, ',')::timestamptz[]) as x(author, at) where x.author <> ${tickets.openerId}::text))`;
+/** Moves the ticket's "newest message" pointer forward (never back). */
+async function touchTicket(tx: Transaction, ticketId: string, messageId: string, at: Date) {
   await tx
     .update(tickets)
     .set({
       lastMessageId: sql`case when ${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId} then ${messageId}::bigint else ${tickets.lastMessageId} end`,
       lastMessageAt: sql`case when ${tickets.lastMessageId} is null or ${tickets.lastMessageId} < ${messageId} then ${at.toISOString()}::timestamptz else ${tickets.lastMessageAt} end`,
-      firstResponseAt: firstResponse,
     })
     .where(eq(tickets.id, ticketId));
 }
@@ -178,32 +171,8 @@ async function confirmByNonce(
  * completes the pending row instead of adding a second one.
  */
 export async function upsertMessage(db: Executor, input: MessageInput): Promise<UpsertResult> {
-  return db.transaction(async (tx) => {
-    const { nonce } = input;
-    const pending = nonce
-      ? (await pendingReplies(tx, input.ticketId, [nonce])).get(nonce)
-      : undefined;
-    if (nonce && pending) return confirmByNonce(tx, { ...input, nonce }, pending);
-    const [row] = await tx
-      .insert(messages)
-      .values(messageRow(input))
-      .onConflictDoUpdate(applyNewerEdit)
-      // xmax is 0 only on a row this statement inserted (not one it updated).
-      .returning({ inserted: sql<boolean>`(xmax = 0)` });
-    if (!row) return { changed: false };
-
-    if (row.inserted) {
-      await touchTicket(tx, input.ticketId, input.id, input.createdAt, [responder(input)]);
-    }
-    const seq = await appendEvent(tx, {
-      guildId: input.guildId,
-      ticketId: input.ticketId,
-      kind: row.inserted ? 'message.created' : 'message.updated',
-      actorId: input.authorId ?? null,
-      data: { messageId: input.id },
-    });
-    return { changed: true, created: row.inserted, seq };
-  });
+  const { results } = await storeMessages(db, [input]);
+  return results.get(input.id) ?? { changed: false };
 }
 
 export interface DeleteTarget {
@@ -373,18 +342,176 @@ export async function addNote(
 }
 
 /**
- * Stores a batch of one ticket's messages (creates or edits) in one
- * transaction: one multi-row upsert, one seq block, one pointer update. Same
+ * Stores a batch of one ticket's messages (creates or edits) with the same
  * rules as upsertMessage: replays change nothing, deleted stays deleted, a
  * dashboard reply's echo completes its pending row. Returns how many changed.
  */
 export async function upsertMessages(db: Executor, inputs: MessageInput[]): Promise<number> {
-  if (inputs.length === 0) return 0;
+  return (await storeMessages(db, inputs)).changed;
+}
+
+interface StoredRow {
+  id: string;
+  kind: 'message.created' | 'message.updated';
+  seq: number;
+}
+
+/**
+ * One ticket's messages in one statement, so one round trip (the mirror's
+ * path from a gateway packet to a committed row): the rows are upserted,
+ * the ticket's pointers moved, a block of seqs taken and an event inserted
+ * and notified for each change, atomically (a single statement is its own
+ * transaction when the caller has none).
+ *
+ * Messages whose nonce belongs to a pending dashboard reply of the ticket
+ * (and any other input with the same id) are held out of it and stored by
+ * storeHeld, which completes the pending row in a transaction of its own.
+ */
+async function storeMessages(
+  db: Executor,
+  inputs: MessageInput[],
+): Promise<{ changed: number; results: Map<string, UpsertResult> }> {
+  const results = new Map<string, UpsertResult>();
+  if (inputs.length === 0) return { changed: 0, results };
   const first = inputs[0] as MessageInput;
   if (inputs.some((m) => m.ticketId !== first.ticketId || m.guildId !== first.guildId)) {
     throw new Error('upsertMessages takes messages of one ticket');
   }
+  // Values as the columns write them (content, attachments and embeds encrypted).
+  const rows = inputs.map((m, ord) => {
+    const row = messageRow(m);
+    return {
+      ord,
+      id: row.id,
+      channel_id: row.channelId,
+      author_id: row.authorId,
+      content: messages.content.mapToDriverValue(row.content),
+      attachments: messages.attachments.mapToDriverValue(row.attachments),
+      embeds: messages.embeds.mapToDriverValue(row.embeds),
+      search_terms: row.searchTerms,
+      source: row.source,
+      internal: row.internal,
+      created_at: row.createdAt.toISOString(),
+      edited_at: row.editedAt?.toISOString() ?? null,
+      nonce: m.nonce ?? null,
+      responds: responds(m),
+    };
+  });
+  const guildId = sql`${first.guildId}::bigint`;
+  const ticketId = sql`${first.ticketId}::uuid`;
+  const { rows: out } = await execute<{ held: string[]; stored: StoredRow[] }>(
+    db,
+    sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+        ord int, id bigint, channel_id bigint, author_id bigint, content text,
+        attachments text, embeds text, search_terms text[], source message_source,
+        internal boolean, created_at timestamptz, edited_at timestamptz, nonce text,
+        responds boolean)
+    ), pending as (
+      select m.nonce from ${messages} m
+      where m.ticket_id = ${ticketId} and m.nonce in (select nonce from input where nonce is not null)
+      for update
+    ), held as (
+      select distinct x.id from input x join pending p on p.nonce = x.nonce
+    ), plain as (
+      -- One row per id: the newest edit wins inside the batch too.
+      select distinct on (x.id) x.* from input x
+      where x.id not in (select id from held)
+      order by x.id, coalesce(x.edited_at, 'epoch'::timestamptz) desc, x.ord
+    ), ins as (
+      insert into ${messages} (id, guild_id, ticket_id, channel_id, author_id, content, attachments,
+        embeds, search_terms, source, internal, created_at, edited_at)
+      select id, ${guildId}, ${ticketId}, channel_id, author_id, content, attachments, embeds,
+        search_terms, source, internal, created_at, edited_at
+      from plain
+      on conflict (id) do update set
+        content = excluded.content, attachments = excluded.attachments, embeds = excluded.embeds,
+        search_terms = excluded.search_terms, edited_at = excluded.edited_at
+      where ${applyNewerEdit.setWhere}
+      -- xmax is 0 only on a row this statement inserted (not one it updated).
+      returning id, (xmax = 0) as inserted
+    ), changed as (
+      select i.id, i.inserted, p.author_id, p.created_at, p.responds
+      from ins i join plain p on p.id = i.id
+    ), touched as (
+      -- The ticket's newest message moves forward only; its first response is
+      -- the earliest new message of a person other than the opener.
+      update ${tickets} t set
+        last_message_id = case when t.last_message_id is null or t.last_message_id < n.id
+          then n.id else t.last_message_id end,
+        last_message_at = case when t.last_message_id is null or t.last_message_id < n.id
+          then n.created_at else t.last_message_at end,
+        first_response_at = coalesce(t.first_response_at, (
+          select min(c.created_at) from changed c
+          where c.inserted and c.responds and c.author_id <> t.opener_id))
+      from (select id, created_at from changed where inserted order by id desc limit 1) n
+      where t.id = ${ticketId}
+      returning t.id
+    ), counted as (
+      select count(*)::bigint as n from changed
+    ), block as (
+      -- The guild's counter row stays locked until commit: seqs are gap-free
+      -- and committed in increasing order (see appendEvents).
+      insert into ${guildSequences} (guild_id, last_event_seq)
+      select ${guildId}, n from counted where n > 0
+      on conflict (guild_id) do update
+        set last_event_seq = ${guildSequences}.last_event_seq + excluded.last_event_seq
+      returning last_event_seq - (select n from counted) as base
+    ), added as (
+      insert into ${events} (guild_id, seq, ticket_id, kind, actor_id, data)
+      select ${guildId}, block.base + row_number() over (order by c.id), ${ticketId},
+        case when c.inserted then 'message.created' else 'message.updated' end,
+        c.author_id, jsonb_build_object('messageId', c.id::text)
+      from block cross join changed c
+      returning seq, kind, data
+    ), notified as (
+      -- As appendEvents notifies (realtime.ts reads it): delivered at commit, in seq order.
+      select seq, kind, data->>'messageId' as id, pg_notify(${channels.events}, json_build_object(
+        'guildId', ${first.guildId}::text, 'seq', seq, 'ticketId', ${first.ticketId}::text,
+        'kind', kind, 'messageId', data->>'messageId')::text)
+      from added order by seq
+    )
+    select
+      coalesce((select array_agg(id::text) from held), '{}') as held,
+      coalesce((select json_agg(json_build_object('id', id, 'kind', kind, 'seq', seq) order by seq)
+        from notified), '[]') as stored,
+      (select count(*) from touched) as touched`,
+  );
+  const [result] = out;
+  if (!result) throw new Error('storing messages returned nothing');
+  for (const row of result.stored) {
+    results.set(row.id, {
+      changed: true,
+      created: row.kind === 'message.created',
+      seq: Number(row.seq),
+    });
+  }
+  let changed = result.stored.length;
+  const heldIds = new Set(result.held);
+  if (heldIds.size > 0) {
+    const held = await storeHeld(
+      db,
+      inputs.filter((m) => heldIds.has(m.id)),
+    );
+    changed += held.changed;
+    for (const [id, r] of held.results) results.set(id, r);
+  }
+  return { changed, results };
+}
+
+/**
+ * Messages of a batch that echo a pending dashboard reply (and any other
+ * input with the same id), in one transaction: the pending row takes
+ * Discord's id and becomes delivered, then the rest is upserted as usual.
+ */
+async function storeHeld(
+  db: Executor,
+  inputs: MessageInput[],
+): Promise<{ changed: number; results: Map<string, UpsertResult> }> {
+  const first = inputs[0] as MessageInput;
   return db.transaction(async (tx) => {
+    const results = new Map<string, UpsertResult>();
     let changed = 0;
     const plain: MessageInput[] = [];
     const pending = await pendingReplies(
@@ -400,52 +527,17 @@ export async function upsertMessages(db: Executor, inputs: MessageInput[]): Prom
         continue;
       }
       const confirmed = await confirmByNonce(tx, { ...input, nonce }, reply);
-      if (confirmed.changed) changed += 1;
+      if (confirmed.changed) {
+        changed += 1;
+        results.set(input.id, confirmed);
+      }
       // A second echo in the same batch finds the row as it now is.
       pending.set(nonce, { id: input.id, delivery: 'delivered' });
     }
-    // One row per id: the newest edit of a message wins inside the batch too.
-    const byId = new Map<string, MessageInput>();
-    for (const m of plain) {
-      const seen = byId.get(m.id);
-      if (!seen || (m.editedAt?.getTime() ?? 0) > (seen.editedAt?.getTime() ?? 0))
-        byId.set(m.id, m);
-    }
-    const unique = [...byId.values()];
-    if (unique.length === 0) return changed;
-    const rows = await tx
-      .insert(messages)
-      .values(unique.map(messageRow))
-      .onConflictDoUpdate(applyNewerEdit)
-      .returning({ id: messages.id, inserted: sql<boolean>`(xmax = 0)` });
-    if (rows.length === 0) return changed;
-    rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const newest = rows.filter((r) => r.inserted).at(-1);
-    if (newest) {
-      await touchTicket(
-        tx,
-        first.ticketId,
-        newest.id,
-        byId.get(newest.id)?.createdAt ?? new Date(),
-        rows
-          .filter((r) => r.inserted)
-          .map((r) => {
-            const input = byId.get(r.id);
-            return input ? responder(input) : undefined;
-          }),
-      );
-    }
-    await appendEvents(
-      tx,
-      first.guildId,
-      rows.map((r) => ({
-        ticketId: first.ticketId,
-        kind: r.inserted ? 'message.created' : 'message.updated',
-        actorId: byId.get(r.id)?.authorId ?? null,
-        data: { messageId: r.id },
-      })),
-    );
-    return changed + rows.length;
+    // The rest (e.g. an edit of the reply in the same batch) after the pending row took its id.
+    const rest = await storeMessages(tx, plain);
+    for (const [id, r] of rest.results) results.set(id, r);
+    return { changed: changed + rest.changed, results };
   });
 }
 
