@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Executor } from '../client.ts';
+import { type Executor, prepared } from '../client.ts';
 import { queryTerms } from '../crypto.ts';
 import { categories, messages, tickets, users } from '../schema.ts';
 
@@ -147,10 +147,16 @@ export async function countByColumn(db: Executor, filter: BoardFilter) {
   return new Map(rows.map((r) => [r.columnId, Number(r.total)]));
 }
 
+const cardsByIdsQuery = (db: Executor) =>
+  cardQuery(db)
+    .where(sql`${tickets.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('cards_by_ids');
+
 /** Cards by id (any guild; callers check access). */
 export function getCards(db: Executor, ticketIds: string[]) {
   if (ticketIds.length === 0) return Promise.resolve([]);
-  return cardQuery(db).where(inArray(tickets.id, ticketIds));
+  // Every live event about a ticket runs it: prepared once.
+  return prepared(db, 'cards_by_ids', cardsByIdsQuery).execute({ ids: ticketIds });
 }
 
 /** A ticket with everything its detail view shows. */

@@ -2,7 +2,7 @@ import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { channels } from '../bus.ts';
-import { type Executor, execute, type Transaction } from '../client.ts';
+import { type Executor, execute, prepared, type Transaction } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
 import {
   events,
@@ -608,13 +608,19 @@ export async function allTicketMessages(db: Executor, ticketId: string): Promise
   }
 }
 
-export function getMessagesByIds(db: Executor, ids: string[]) {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
+const messagesByIdsQuery = (db: Executor) =>
+  db
     .select(messageFields)
     .from(messages)
     .leftJoin(author, eq(author.id, messages.authorId))
-    .where(inArray(messages.id, ids));
+    .where(sql`${messages.id} = any(${sql.placeholder('ids')}::bigint[])`)
+    .prepare('messages_by_ids');
+
+/** Messages by id (any guild; callers check access). */
+export function getMessagesByIds(db: Executor, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  // Every live event with a message runs it: prepared once.
+  return prepared(db, 'messages_by_ids', messagesByIdsQuery).execute({ ids });
 }
 
 /** A dashboard reply as shown, by its nonce: one read, whatever id Discord has given it meanwhile. */
