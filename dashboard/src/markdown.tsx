@@ -1,4 +1,5 @@
 import {
+  emojiUrl,
   formatTimestamp,
   type MdNode,
   type MentionNames,
@@ -72,6 +73,17 @@ function render(nodes: MdNode[], names: MentionNames): ReactNode[] {
           <span key={key} className="mention">
             {mentionLabel(n, names)}
           </span>
+        );
+      case 'emoji':
+        // Offline, or once Discord drops the emoji, its name still reads.
+        return (
+          <img
+            key={key}
+            className="emoji"
+            src={emojiUrl(n)}
+            alt={`:${n.name}:`}
+            title={`:${n.name}:`}
+          />
         );
     }
     return (

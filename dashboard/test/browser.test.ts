@@ -197,7 +197,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
   it('renders markup in a message as text, in the ticket view and the transcript', async () => {
     const channel = tickets.support.channelId ?? '';
     const hostile =
-      '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> **bold** [link](javascript:window.pwned=3) ||secret||';
+      '<img src=x onerror="window.pwned=1"> <script>window.pwned=2</script> **bold** [link](javascript:window.pwned=3) ||secret|| <:wave:123456789012345678>';
     t.emulator.control.sendMessage(t.world.users.member, channel, hostile);
     const view = page.getByRole('dialog');
     await expect
@@ -207,6 +207,10 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     // Discord's markdown is drawn (bold, a spoiler to click), a javascript: link is not a link.
     expect(await view.locator('.messages strong', { hasText: 'bold' }).count()).toBe(1);
     expect(await view.locator('.messages a[href^="javascript"]').count()).toBe(0);
+    // A server's custom emoji is its image from Discord (its name when offline, as here).
+    expect(await view.locator('.messages img.emoji[alt=":wave:"]').getAttribute('src')).toBe(
+      'https://cdn.discordapp.com/emojis/123456789012345678.webp?size=48',
+    );
     await view.getByRole('button', { name: 'Spoiler, press to show' }).last().click();
     expect(await view.locator('.messages .spoiler.shown').textContent()).toBe('secret');
     expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
@@ -217,6 +221,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     );
     expect(await transcript.textContent('body')).toContain('<script>window.pwned=2</script>');
     expect(await transcript.locator('img[src="x"]').count()).toBe(0);
+    expect(await transcript.locator('img.emoji[alt=":wave:"]').count()).toBe(1);
     expect(await transcript.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
     await transcript.close();
     await page.keyboard.press('Escape');

@@ -21,6 +21,8 @@ export type MdNode =
   | { type: 'link'; href: string; children: MdNode[] }
   | { type: 'mention'; kind: 'user' | 'channel' | 'role'; id: string }
   | { type: 'mention'; kind: 'everyone' | 'here' }
+  /** A server's own emoji (`<:name:id>`, `<a:name:id>` when animated), drawn from Discord's CDN. */
+  | { type: 'emoji'; name: string; id: string; animated: boolean }
   | { type: 'time'; at: Date; format: string };
 
 interface RawNode {
@@ -34,6 +36,7 @@ interface RawNode {
   format?: unknown;
   name?: unknown;
   fullName?: unknown;
+  animated?: unknown;
 }
 
 type Wrapper = 'strong' | 'em' | 'u' | 's' | 'spoiler' | 'quote' | 'subtext';
@@ -64,9 +67,11 @@ function textOf(nodes: MdNode[]): string {
         ? n.text
         : n.type === 'br'
           ? '\n'
-          : 'children' in n
-            ? textOf(n.children)
-            : '',
+          : n.type === 'emoji'
+            ? `:${n.name}:`
+            : 'children' in n
+              ? textOf(n.children)
+              : '',
     )
     .join('');
 }
@@ -108,6 +113,13 @@ function convert(raw: RawNode[]): MdNode[] {
       push({ type: 'mention', kind: node.type, id: node.id });
     else if (node.type === 'everyone' || node.type === 'here')
       push({ type: 'mention', kind: node.type });
+    else if (
+      node.type === 'emoji' &&
+      typeof node.id === 'string' &&
+      /^\d{1,20}$/.test(node.id) &&
+      typeof node.name === 'string'
+    )
+      push({ type: 'emoji', name: node.name, id: node.id, animated: node.animated === true });
     else if (node.type === 'timestamp' && Number.isFinite(Number(node.timestamp)))
       push({
         type: 'time',
@@ -153,6 +165,11 @@ export interface MentionNames {
   user?: (id: string) => string | undefined;
   channel?: (id: string) => string | undefined;
   role?: (id: string) => string | undefined;
+}
+
+/** Where Discord serves a custom emoji's image. */
+export function emojiUrl(node: Extract<MdNode, { type: 'emoji' }>): string {
+  return `https://cdn.discordapp.com/emojis/${node.id}.${node.animated ? 'gif' : 'webp'}?size=48`;
 }
 
 /** `@name`, `#channel`, `@role` as shown for a mention node. */
@@ -209,6 +226,9 @@ export function markdownToHtml(nodes: MdNode[], names: MentionNames = {}): strin
           return `<a href="${escapeHtml(n.href)}" rel="noopener noreferrer nofollow">${markdownToHtml(n.children, names)}</a>`;
         case 'mention':
           return `<span class="mention">${escapeHtml(mentionLabel(n, names))}</span>`;
+        case 'emoji':
+          // Offline, or once Discord drops the emoji, its name still reads.
+          return `<img class="emoji" src="${escapeHtml(emojiUrl(n))}" alt=":${escapeHtml(n.name)}:" title=":${escapeHtml(n.name)}:">`;
       }
       return `<time datetime="${n.at.toISOString()}">${escapeHtml(formatTimestamp(n.at, n.format, 'UTC'))}</time>`;
     })

@@ -94,6 +94,7 @@ export function renderTranscript(input: TranscriptInput): string {
 .note{background:#3b3420;padding:.4rem .6rem}code,pre{background:#1e1f22;border-radius:4px;padding:.1rem .3rem}pre{padding:.5rem;white-space:pre-wrap}
 blockquote{border-left:4px solid #4e5058;margin:0;padding-left:.6rem}.spoiler{background:#1e1f22;color:#1e1f22}.spoiler:hover{color:inherit}
 .mention{background:#3c4270;color:#c9cdfb;border-radius:3px;padding:0 2px}
+.emoji{width:1.375em;height:1.375em;vertical-align:-.3em;object-fit:contain}
 a{color:#00a8fc}img{max-width:360px;border-radius:4px}.field{margin-top:.3rem}.embed{border-left:4px solid #5865f2;background:#2b2d31;padding:.4rem .6rem;margin-top:.3rem}</style></head>
 <body><h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(input.guildName)} · opened ${utc(input.ticket.createdAt)} UTC${input.ticket.closedAt ? ` · closed ${utc(input.ticket.closedAt)} UTC` : ''}${input.ticket.closeReason ? ` · ${escapeHtml(input.ticket.closeReason)}` : ''}</p>

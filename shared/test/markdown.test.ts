@@ -34,6 +34,21 @@ describe('Discord markdown', () => {
     expect(hostile).toContain('&lt;script&gt;');
   });
 
+  it("draws a server's custom emoji from Discord's CDN, named when the image is missing", () => {
+    expect(html('hi <:blobwave:123456789012345678>!')).toBe(
+      'hi <img class="emoji" src="https://cdn.discordapp.com/emojis/123456789012345678.webp?size=48" alt=":blobwave:" title=":blobwave:">!',
+    );
+    expect(html('<a:party:223456789012345678>')).toContain(
+      'src="https://cdn.discordapp.com/emojis/223456789012345678.gif?size=48"',
+    );
+    // Only emoji: the message is not empty.
+    expect(parseMarkdown('<:ok:323456789012345678>')).toEqual([
+      { type: 'emoji', name: 'ok', id: '323456789012345678', animated: false },
+    ]);
+    // Where only text can stand (a link refused for its scheme), the emoji reads as its name.
+    expect(html('[<:ok:323456789012345678> docs](javascript:x)')).toBe(':ok: docs');
+  });
+
   it('renders timestamps in UTC', () => {
     expect(html('<t:1700000000:D>')).toBe(
       '<time datetime="2023-11-14T22:13:20.000Z">14 November 2023</time>',
