@@ -214,6 +214,10 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await view.getByRole('button', { name: 'Spoiler, press to show' }).last().click();
     expect(await view.locator('.messages .spoiler.shown').textContent()).toBe('secret');
     expect(await page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
+    // The card's preview is one line of text: formatting dropped, the spoiler kept hidden.
+    const snippet = page.locator(`[data-ticket="${tickets.support.id}"] .snippet-text`);
+    await expect.poll(() => snippet.textContent()).toContain('bold link [spoiler] :wave:');
+    expect(await snippet.textContent()).not.toMatch(/secret|\*\*/);
 
     const transcript = await browser.newPage();
     await transcript.goto(

@@ -195,6 +195,36 @@ export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => escapeMap[
 const tags = { strong: 'strong', em: 'em', u: 'u', s: 's', quote: 'blockquote' } as const;
 
 /**
+ * The tree as one line of plain text, for a card's preview: mentions named,
+ * custom emoji as `:name:`, formatting dropped, a spoiler kept hidden.
+ */
+export function markdownToText(nodes: MdNode[], names: MentionNames = {}): string {
+  const line = (list: MdNode[]): string =>
+    list
+      .map((n): string => {
+        switch (n.type) {
+          case 'text':
+          case 'code':
+          case 'codeblock':
+            return n.text;
+          case 'br':
+            return ' ';
+          case 'mention':
+            return mentionLabel(n, names);
+          case 'emoji':
+            return `:${n.name}:`;
+          case 'time':
+            return formatTimestamp(n.at, n.format);
+          case 'spoiler':
+            return '[spoiler]';
+        }
+        return line(n.children);
+      })
+      .join('');
+  return line(nodes).replace(/\s+/g, ' ').trim();
+}
+
+/**
  * The tree as HTML. All text is escaped here and the only tags are the ones
  * written below, so message content can never add markup of its own.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownToHtml, parseMarkdown } from '../src/markdown.ts';
+import { markdownToHtml, markdownToText, parseMarkdown } from '../src/markdown.ts';
 import { renderTranscript, type TranscriptMessage } from '../src/transcript.ts';
 
 const html = (s: string) =>
@@ -47,6 +47,17 @@ describe('Discord markdown', () => {
     ]);
     // Where only text can stand (a link refused for its scheme), the emoji reads as its name.
     expect(html('[<:ok:323456789012345678> docs](javascript:x)')).toBe(':ok: docs');
+  });
+
+  it("reads as one line of plain text for a card's preview", () => {
+    const text = (s: string) =>
+      markdownToText(parseMarkdown(s), { user: (id) => ({ '123456789012345678': 'Ana' })[id] });
+    expect(
+      text(
+        '**Hi** <@123456789012345678>,\n> see `code` <:wave:123456789012345678> ||the password||',
+      ),
+    ).toBe('Hi @Ana, see code :wave: [spoiler]');
+    expect(text('<script>x</script>')).toBe('<script>x</script>');
   });
 
   it('renders timestamps in UTC', () => {

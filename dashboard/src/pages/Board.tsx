@@ -18,6 +18,7 @@ import { CSS } from '@dnd-kit/utilities';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BoardResponse, Card, GuildDetail, LiveEvent } from '@ticketflow/shared/api';
+import { markdownToText, parseMarkdown } from '@ticketflow/shared/markdown';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Route, useLocation, useSearch } from 'wouter';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
@@ -74,6 +75,16 @@ function CardView({
   const category = guild.categories.find((c) => c.id === card.categoryId);
   const unread = isUnread(card);
   const title = card.topic ?? `Ticket #${card.number}`;
+  const snippet = useMemo(() => {
+    if (!card.lastMessage) return '';
+    // Mentions of the opener or the assignee read as their names; the rest as Discord shows unknown ones.
+    const people = new Map(
+      [card.opener, card.assignee].flatMap((u) => (u ? [[u.id, displayName(u)] as const] : [])),
+    );
+    return markdownToText(parseMarkdown(card.lastMessage.snippet), {
+      user: (id) => people.get(id),
+    });
+  }, [card.lastMessage, card.opener, card.assignee]);
   return (
     <li
       ref={ref}
@@ -111,7 +122,7 @@ function CardView({
       </div>
       {card.lastMessage ? (
         <div className="snippet">
-          <span className="snippet-text">{card.lastMessage.snippet}</span>
+          <span className="snippet-text">{snippet}</span>
           <time dateTime={card.lastMessage.at}>{timeAgo(card.lastMessage.at)}</time>
         </div>
       ) : null}
