@@ -153,7 +153,15 @@ export function followGuild(
     join();
   };
   const onDisconnect = () => handlers.onConnection(false);
+  // Access lost (a role removed, or the server's data erased): the guild's
+  // queries are read again, and the page shows what the server now answers.
+  const onRevoked = (info: { guildId: string }) => {
+    if (info.guildId !== guildId) return;
+    void client.invalidateQueries({ queryKey: ['guild', guildId] });
+    void client.invalidateQueries({ queryKey: ['board', guildId] });
+  };
   s.on('event', onEvent);
+  s.on('revoked', onRevoked);
   s.on('events', onEvents);
   s.on('tick', onTick);
   s.on('connect', onConnect);
@@ -165,6 +173,7 @@ export function followGuild(
       s.off('event', onEvent);
       s.off('events', onEvents);
       s.off('tick', onTick);
+      s.off('revoked', onRevoked);
       s.off('connect', onConnect);
       s.off('disconnect', onDisconnect);
     },

@@ -11,6 +11,8 @@ export const channels = {
   outbox: 'tf_outbox',
   /** `{ id }` when a job is scheduled. */
   jobs: 'tf_jobs',
+  /** `{ guildId, erased: true }` when a guild's data was erased: every server drops its sockets from it. */
+  guilds: 'tf_guilds',
 } as const;
 
 export type Handler = (payload: unknown) => void;

@@ -111,13 +111,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     registerGuildRoutes(app, ctx);
     registerTicketRoutes(app, ctx, { boardCache: options.boardCache ?? true });
     registerSettingsRoutes(app, ctx);
-    registerDataRoutes(app, ctx, { dropGuild: (guildId) => app.realtime?.dropGuild(guildId) });
+    registerDataRoutes(app, ctx);
     if (options.dataJobs !== false) {
       const worker = createDataJobWorker({
         database: options.database,
         dataDir: options.dataDir ?? './.data',
         log: options.logger || { error: () => {}, info: () => {} },
-        dropGuild: (guildId) => app.realtime?.dropGuild(guildId),
         workerId: `server-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
         ...(typeof options.dataJobs === 'object' ? options.dataJobs : {}),
       });

@@ -22,8 +22,6 @@ interface DataJobContext {
   database: DatabaseHandle;
   dataDir: string;
   log: Pick<Logger, 'error' | 'info'>;
-  /** Takes this instance's sockets out of an erased guild's rooms. */
-  dropGuild?: (guildId: string) => void;
 }
 /** A data job; returning `next` schedules the same job again then (daily retention). */
 type DataJob = JobRun<DataJobContext>;
@@ -70,7 +68,7 @@ const exportJob: DataJob = async (job, { database, dataDir, log }) => {
  * its data is erased, unless the bot came back (re-joining cancels the job;
  * the check here covers a job already claimed).
  */
-const purgeGuildJob: DataJob = async (job, { database, log, dropGuild }) => {
+const purgeGuildJob: DataJob = async (job, { database, log }) => {
   const { guildId } = guildPayload.parse({ guildId: job.guildId ?? job.payload.guildId });
   const guild = await getGuild(database.db, guildId);
   if (!guild?.leftAt) return undefined;
@@ -82,7 +80,6 @@ const purgeGuildJob: DataJob = async (job, { database, log, dropGuild }) => {
     targetId: guildId,
     data: { counts, reason: 'the bot was removed 30 days ago' },
   });
-  dropGuild?.(guildId);
   log.info({ guildId, counts }, 'purged a server the bot left');
   return undefined;
 };

@@ -52,6 +52,8 @@ const notification = z.object({
   kind: z.string(),
   messageId: z.string().nullish(),
 });
+/** What `tf_guilds` carries (db/src/repositories/erasure.ts). */
+const guildNotification = z.object({ guildId: z.string(), erased: z.literal(true) });
 
 const guildRoom = (g: string) => `guild:${g}`;
 const allRoom = (g: string) => `guild:${g}:all`;
@@ -231,6 +233,23 @@ export function attachRealtime(
     });
   };
   const subscribed = ctx.database.bus.subscribe(channels.events, onNotification);
+  // A guild's data was erased (by any instance, or the purge job): its sockets here leave it.
+  const guildsSubscribed = ctx.database.bus.subscribe(channels.guilds, (payload) => {
+    const parsed = guildNotification.safeParse(payload);
+    if (parsed.success) dropGuild(parsed.data.guildId);
+  });
+
+  /** Takes every socket of this instance out of a guild's rooms and tells it; returns how many. */
+  function dropGuild(guildId: string): number {
+    let dropped = 0;
+    for (const socket of io.of('/').sockets.values()) {
+      if (!socket.data.guilds.has(guildId)) continue;
+      leaveGuild(socket as TfSocket, guildId);
+      socket.emit('revoked', { guildId });
+      dropped += 1;
+    }
+    return dropped;
+  }
 
   // Notifications sent while the LISTEN connection was down are lost: tell
   // every joined guild its newest seq, so clients fetch what they missed.
@@ -272,22 +291,13 @@ export function attachRealtime(
 
   return {
     io,
-    /** Resolves once this instance is listening for events. */
-    ready: subscribed.then(() => undefined),
-    /** Takes every socket of this instance out of a guild's rooms (its data was erased); returns how many. */
-    dropGuild(guildId: string): number {
-      let dropped = 0;
-      for (const socket of io.of('/').sockets.values()) {
-        if (!socket.data.guilds.has(guildId)) continue;
-        leaveGuild(socket as TfSocket, guildId);
-        dropped += 1;
-      }
-      return dropped;
-    },
+    /** Resolves once this instance is listening for events and erasures. */
+    ready: Promise.all([subscribed, guildsSubscribed]).then(() => undefined),
     async close() {
       clearInterval(recheck);
       offReconnect();
       await (await subscribed)();
+      await (await guildsSubscribed)();
       // Not io.close(): that would close the HTTP server, which Fastify owns.
       io.disconnectSockets(true);
       io.engine.close();

@@ -1,3 +1,4 @@
+import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { listTicketEvents } from '@ticketflow/db/repositories/events';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
@@ -192,6 +193,26 @@ describe('real-time sync over Socket.IO', () => {
       const e = await eventually(() => client.received.find((x) => x.seq === changed.seq));
       expect(e.card?.priority).toBe('urgent');
     }
+  });
+
+  it("takes every instance's sockets out of a guild whose data was erased, and tells them", async () => {
+    const second = await t.build({ publicUrl: t.url });
+    await second.listen({ port: 0, host: '127.0.0.1' });
+    const address = second.server.address();
+    const secondUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cookie = await login(t, t.world.otherAdminId);
+    const a = await connect(cookie);
+    const b = await connect(cookie, secondUrl);
+    const revoked = [a, b].map((c) => new Promise((resolve) => c.client.on('revoked', resolve)));
+    for (const c of [a, b]) expect((await c.join({ guildId: t.world.otherGuildId })).ok).toBe(true);
+    // Erased outside either instance's request (as the purge job does): the notification reaches both.
+    await eraseGuild(t.database.db, t.world.otherGuildId);
+    for (const r of revoked) await expect(r).resolves.toEqual({ guildId: t.world.otherGuildId });
+    expect(await a.join({ guildId: t.world.otherGuildId })).toEqual({
+      ok: false,
+      error: 'not_found',
+    });
+    await second.close();
   });
 
   it('a ticket room gets the ticket’s events', async () => {

@@ -1,5 +1,6 @@
 import { is, type SQL, sql } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
+import { channels } from '../bus.ts';
 import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
 import * as schema from '../schema.ts';
@@ -109,6 +110,11 @@ export async function eraseGuild(db: Executor, guildId: string) {
     // takes the guild's rows in every table with it (the erasure test checks each).
     await tx.delete(guilds).where(sql`${guilds.id} = ${guildId}`);
     counts.users = await dropUnneededUsers(tx, people);
+    // Delivered at commit to every server, which takes its sockets out of the guild.
+    await execute(
+      tx,
+      sql`select pg_notify(${channels.guilds}, json_build_object('guildId', ${guildId}::text, 'erased', true)::text)`,
+    );
     return counts;
   });
 }

@@ -48,11 +48,6 @@ function downloadRefusal(row: RequestRow, viewerId: string): AppError | null {
   return null;
 }
 
-export interface DataRouteOptions {
-  /** Takes this instance's sockets out of an erased guild's rooms. */
-  dropGuild?: (guildId: string) => void;
-}
-
 /**
  * The data page's API: what is stored (exact counts), exports (a background
  * job, progress, a download for the admin who asked, for 24 hours), erasure of
@@ -60,11 +55,7 @@ export interface DataRouteOptions {
  * (admins) and of oneself everywhere, and the audit log viewer. Every one of
  * these is audited.
  */
-export function registerDataRoutes(
-  root: FastifyInstance,
-  ctx: ServerContext,
-  options: DataRouteOptions = {},
-): void {
+export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
   const admin = (request: FastifyRequest, guildId: string) =>
@@ -195,8 +186,8 @@ export function registerDataRoutes(
         targetId: guildId,
         data: { counts, leave: request.body.leave },
       });
+      // Every server's sockets leave it when the erasure's notification arrives (realtime.ts).
       ctx.access.forget(guildId);
-      options.dropGuild?.(guildId);
       if (request.body.leave) {
         await ctx.discord.leaveGuild(guildId).catch((error: unknown) => {
           request.log.warn({ err: error, guildId }, 'the bot could not leave the erased server');
