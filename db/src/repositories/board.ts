@@ -151,11 +151,19 @@ const cardsByIdsQuery = (db: Executor) =>
   cardQuery(db)
     .where(sql`${tickets.id} = any(${sql.placeholder('ids')}::uuid[])`)
     .prepare('cards_by_ids');
+const cardByIdQuery = (db: Executor) =>
+  cardQuery(db)
+    .where(eq(tickets.id, sql.placeholder('id')))
+    .prepare('card_by_id');
 
 /** Cards by id (any guild; callers check access). */
 export function getCards(db: Executor, ticketIds: string[]) {
   if (ticketIds.length === 0) return Promise.resolve([]);
-  // Every live event about a ticket runs it: prepared once.
+  // Every live event about a ticket runs one of them: prepared once. One id
+  // (the usual live event) has its own statement, which Postgres plans once
+  // for all; with an array of ids it plans again on every execution.
+  if (ticketIds.length === 1)
+    return prepared(db, 'card_by_id', cardByIdQuery).execute({ id: ticketIds[0] });
   return prepared(db, 'cards_by_ids', cardsByIdsQuery).execute({ ids: ticketIds });
 }
 

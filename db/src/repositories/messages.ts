@@ -397,6 +397,7 @@ async function storeMessages(
       responds: responds(m),
     };
   });
+  const nonces = [...new Set(inputs.flatMap((m) => (m.nonce ? [m.nonce] : [])))];
   const guildId = sql`${first.guildId}::bigint`;
   const ticketId = sql`${first.ticketId}::uuid`;
   const { rows: out } = await execute<{ held: string[]; stored: StoredRow[] }>(
@@ -409,8 +410,9 @@ async function storeMessages(
         internal boolean, created_at timestamptz, edited_at timestamptz, nonce text,
         responds boolean)
     ), pending as (
+      -- By the nonce's unique index (as an array, so a long ticket's rows are not scanned).
       select m.nonce from ${messages} m
-      where m.ticket_id = ${ticketId} and m.nonce in (select nonce from input where nonce is not null)
+      where m.nonce = any(${sql.param(nonces)}::text[]) and m.ticket_id = ${ticketId}
       for update
     ), held as (
       select distinct x.id from input x join pending p on p.nonce = x.nonce
@@ -615,11 +617,20 @@ const messagesByIdsQuery = (db: Executor) =>
     .leftJoin(author, eq(author.id, messages.authorId))
     .where(sql`${messages.id} = any(${sql.placeholder('ids')}::bigint[])`)
     .prepare('messages_by_ids');
+const messageByIdQuery = (db: Executor) =>
+  db
+    .select(messageFields)
+    .from(messages)
+    .leftJoin(author, eq(author.id, messages.authorId))
+    .where(eq(messages.id, sql.placeholder('id')))
+    .prepare('message_by_id');
 
 /** Messages by id (any guild; callers check access). */
 export function getMessagesByIds(db: Executor, ids: string[]) {
   if (ids.length === 0) return Promise.resolve([]);
-  // Every live event with a message runs it: prepared once.
+  // As getCards: one id has its own statement, planned once.
+  if (ids.length === 1)
+    return prepared(db, 'message_by_id', messageByIdQuery).execute({ id: ids[0] });
   return prepared(db, 'messages_by_ids', messagesByIdsQuery).execute({ ids });
 }
 
