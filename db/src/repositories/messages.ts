@@ -575,16 +575,17 @@ const messageFields = {
 
 export type MessageView = Awaited<ReturnType<typeof getMessagesByIds>>[number];
 
+/** Messages as shown (messageFields): the select every message read starts from. */
+const messageQuery = (db: Executor) =>
+  db.select(messageFields).from(messages).leftJoin(author, eq(author.id, messages.authorId));
+
 /** A ticket's messages, newest first from `before`, at most `limit`. */
 export function listTicketMessages(
   db: Executor,
   ticketId: string,
   options: { before?: string; limit: number },
 ) {
-  return db
-    .select(messageFields)
-    .from(messages)
-    .leftJoin(author, eq(author.id, messages.authorId))
+  return messageQuery(db)
     .where(
       and(
         eq(messages.ticketId, ticketId),
@@ -611,17 +612,11 @@ export async function allTicketMessages(db: Executor, ticketId: string): Promise
 }
 
 const messagesByIdsQuery = (db: Executor) =>
-  db
-    .select(messageFields)
-    .from(messages)
-    .leftJoin(author, eq(author.id, messages.authorId))
+  messageQuery(db)
     .where(sql`${messages.id} = any(${sql.placeholder('ids')}::bigint[])`)
     .prepare('messages_by_ids');
 const messageByIdQuery = (db: Executor) =>
-  db
-    .select(messageFields)
-    .from(messages)
-    .leftJoin(author, eq(author.id, messages.authorId))
+  messageQuery(db)
     .where(eq(messages.id, sql.placeholder('id')))
     .prepare('message_by_id');
 
@@ -636,11 +631,7 @@ export function getMessagesByIds(db: Executor, ids: string[]) {
 
 /** A dashboard reply as shown, by its nonce: one read, whatever id Discord has given it meanwhile. */
 export async function getReplyView(db: Executor, nonce: string): Promise<MessageView | undefined> {
-  const [row] = await db
-    .select(messageFields)
-    .from(messages)
-    .leftJoin(author, eq(author.id, messages.authorId))
-    .where(eq(messages.nonce, nonce));
+  const [row] = await messageQuery(db).where(eq(messages.nonce, nonce));
   return row;
 }
 
