@@ -6,6 +6,7 @@ import {
   Events,
   type Message,
   ModalBuilder,
+  PermissionFlagsBits,
   type TextChannel,
   TextInputBuilder,
   TextInputStyle,
@@ -46,8 +47,16 @@ describe.runIf(hasChromium)('the web client in Chromium', () => {
             ),
         );
       } else if (i.isModalSubmit()) {
+        // As the ticket bot does: a channel the member may see, then a reply that mentions it.
+        const channel = await i.guild?.channels.create({
+          name: 'ticket-0001',
+          permissionOverwrites: [
+            { id: t.world.guildId, deny: [PermissionFlagsBits.ViewChannel] },
+            { id: t.world.users.member, allow: [PermissionFlagsBits.ViewChannel] },
+          ],
+        });
         await i.reply({
-          content: `Ticket opened: ${i.fields.getTextInputValue('topic')}`,
+          content: `Ticket opened: ${i.fields.getTextInputValue('topic')} in <#${channel?.id}>`,
           flags: 64,
         });
       }
@@ -129,7 +138,7 @@ describe.runIf(hasChromium)('the web client in Chromium', () => {
     await dialog.getByRole('button', { name: 'Submit' }).click();
     await expect
       .poll(() => page.locator('#messages').textContent())
-      .toContain('Ticket opened: My invoice is wrong');
+      .toContain('Ticket opened: My invoice is wrong in #ticket-0001');
     await expect
       .poll(() => page.locator('#messages').textContent())
       .toContain('Only you can see this');

@@ -362,7 +362,9 @@ function onLive(note) {
     note.t.startsWith('THREAD') ||
     note.t.startsWith('GUILD')
   )
-    loadChannels();
+    // Drawn again after the list: a message that mentions a channel created a
+    // moment ago (the ticket the bot just opened) then shows its name.
+    loadChannels().then(loadMessages, showError);
   else if (note.t === 'MESSAGE_CREATE' && !state.guild) loadChannels();
 }
 
