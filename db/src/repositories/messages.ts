@@ -1,20 +1,11 @@
 import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { channels } from '../bus.ts';
 import { type Executor, execute, prepared, type Transaction } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
-import {
-  events,
-  guildSequences,
-  messages,
-  outbox,
-  tickets,
-  users,
-  type WorkError,
-} from '../schema.ts';
+import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
 import { DELETED_USER_ID } from './erasure.ts';
-import { appendEvent } from './events.ts';
+import { appendEvent, appendEventsCtes } from './events.ts';
 import { enqueueOutbox } from './outbox.ts';
 
 type MessageRow = typeof messages.$inferInsert;
@@ -449,36 +440,16 @@ async function storeMessages(
           where c.inserted and c.responds and c.author_id <> t.opener_id))
       from (select id, created_at from changed where inserted order by id desc limit 1) n
       where t.id = ${ticketId}
-      returning t.id
-    ), counted as (
-      select count(*)::bigint as n from changed
-    ), block as (
-      -- The guild's counter row stays locked until commit: seqs are gap-free
-      -- and committed in increasing order (see appendEvents).
-      insert into ${guildSequences} (guild_id, last_event_seq)
-      select ${guildId}, n from counted where n > 0
-      on conflict (guild_id) do update
-        set last_event_seq = ${guildSequences}.last_event_seq + excluded.last_event_seq
-      returning last_event_seq - (select n from counted) as base
-    ), added as (
-      insert into ${events} (guild_id, seq, ticket_id, kind, actor_id, data)
-      select ${guildId}, block.base + row_number() over (order by c.id), ${ticketId},
-        case when c.inserted then 'message.created' else 'message.updated' end,
-        c.author_id, jsonb_build_object('messageId', c.id::text)
-      from block cross join changed c
-      returning seq, kind, data
-    ), notified as (
-      -- As appendEvents notifies (realtime.ts reads it): delivered at commit, in seq order.
-      select seq, kind, data->>'messageId' as id, pg_notify(${channels.events}, json_build_object(
-        'guildId', ${first.guildId}::text, 'seq', seq, 'ticketId', ${first.ticketId}::text,
-        'kind', kind, 'messageId', data->>'messageId')::text)
-      from added order by seq
-    )
+    ), event_source as (
+      select row_number() over (order by c.id)::int as i, ${ticketId} as ticket_id,
+        case when c.inserted then 'message.created' else 'message.updated' end as kind,
+        c.author_id as actor_id, jsonb_build_object('messageId', c.id::text) as data
+      from changed c
+    ), ${appendEventsCtes(first.guildId)}
     select
       coalesce((select array_agg(id::text) from held), '{}') as held,
-      coalesce((select json_agg(json_build_object('id', id, 'kind', kind, 'seq', seq) order by seq)
-        from notified), '[]') as stored,
-      (select count(*) from touched) as touched`,
+      coalesce((select json_agg(json_build_object('id', data->>'messageId', 'kind', kind, 'seq', seq)
+        order by seq) from notified), '[]') as stored`,
   );
   const [result] = out;
   if (!result) throw new Error('storing messages returned nothing');
