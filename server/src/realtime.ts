@@ -239,16 +239,13 @@ export function attachRealtime(
     if (parsed.success) dropGuild(parsed.data.guildId);
   });
 
-  /** Takes every socket of this instance out of a guild's rooms and tells it; returns how many. */
-  function dropGuild(guildId: string): number {
-    let dropped = 0;
+  /** Takes every socket of this instance out of a guild's rooms and tells it. */
+  function dropGuild(guildId: string): void {
     for (const socket of io.of('/').sockets.values()) {
       if (!socket.data.guilds.has(guildId)) continue;
       leaveGuild(socket as TfSocket, guildId);
       socket.emit('revoked', { guildId });
-      dropped += 1;
     }
-    return dropped;
   }
 
   // Notifications sent while the LISTEN connection was down are lost: tell
