@@ -1,5 +1,7 @@
+import { eventually } from '@ticketflow/shared/testing';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { IDLE_MS, WARM_CONNECTIONS } from '../src/client.ts';
 import { getGuildAccessFacts, upsertGuild } from '../src/repositories/guilds.ts';
 import { guilds } from '../src/schema.ts';
 import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
@@ -48,5 +50,33 @@ describe.runIf(testDatabaseKind === 'postgres')('statements prepared once per co
     expect(await one.db.execute(sql`select ${'x'}::text as v`)).toMatchObject({
       rows: [{ v: 'x' }],
     });
+  });
+});
+
+describe.runIf(testDatabaseKind === 'postgres')('a quiet pool keeps warm connections', () => {
+  const t = useTestDatabase();
+
+  it('closes the connections above the warm ones once idle, and keeps those with their statements', async () => {
+    const pool = await t.connect(4);
+    if (pool.kind !== 'postgres') throw new Error('postgres only');
+    // node-postgres' own default closed every connection idle for 10 s; ours keeps them for minutes.
+    expect(pool.pool.options.idleTimeoutMillis).toBe(IDLE_MS);
+    const BUSY = 'select pg_backend_pid() as pid, pg_sleep(0.05), $1::int';
+    const busy = () =>
+      Promise.all(Array.from({ length: 4 }, () => pool.query<{ pid: number }>(BUSY, [1])));
+    expect(new Set((await busy()).map((r) => r[0]?.pid)).size).toBe(4);
+    // The idle timeout, shortened for the test: the connections above the warm ones go.
+    pool.pool.options.idleTimeoutMillis = 50;
+    await busy();
+    await eventually(() => pool.pool.totalCount === WARM_CONNECTIONS);
+    // Several idle timeouts later the warm ones are still there (the default kept none).
+    await new Promise((r) => setTimeout(r, 250));
+    expect(pool.pool.totalCount).toBe(WARM_CONNECTIONS);
+    // And the next query runs on one that has prepared it already.
+    const [prepared] = await pool.query<{ n: number }>(
+      'select count(*)::int as n from pg_prepared_statements where statement = $1',
+      [BUSY],
+    );
+    expect(prepared?.n).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { channels } from '@ticketflow/db/bus';
 import { latestSeq } from '@ticketflow/db/repositories/events';
+import { getGuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import { tickets } from '@ticketflow/db/schema';
 import {
   type ClientToServerEvents,
@@ -264,34 +265,66 @@ export function attachRealtime(
   });
 
   // ---- Access re-checked: a removed role stops delivery within a minute.
-  const recheck = setInterval(() => {
-    void (async () => {
-      for (const socket of io.of('/').sockets.values()) {
-        for (const [guildId, before] of socket.data.guilds ?? []) {
-          try {
-            const access = await ctx.access.resolve(socket.data.user.id, guildId);
-            if (!access) {
-              leaveGuild(socket, guildId);
-              socket.emit('revoked', { guildId });
-            } else if (
-              access.all !== before.all ||
-              access.categoryIds.join() !== before.categoryIds.join()
-            ) {
-              joinGuildRooms(socket, access);
-            }
-          } catch {}
-        }
+  /**
+   * One round: each (user, guild) joined here is resolved once, with the
+   * guild's facts read once, however many sockets (tabs, replicas of a
+   * dashboard) share it; every socket of the pair follows the answer.
+   */
+  async function recheckAll(): Promise<void> {
+    const pairs = new Map<string, { userId: string; guildId: string; sockets: TfSocket[] }>();
+    for (const socket of io.of('/').sockets.values()) {
+      for (const guildId of socket.data.guilds?.keys() ?? []) {
+        const key = `${socket.data.user.id}:${guildId}`;
+        const pair = pairs.get(key);
+        if (pair) pair.sockets.push(socket);
+        else pairs.set(key, { userId: socket.data.user.id, guildId, sockets: [socket] });
       }
-    })();
+    }
+    const facts = new Map<string, ReturnType<typeof getGuildAccessFacts>>();
+    for (const { userId, guildId, sockets } of pairs.values()) {
+      try {
+        let guildFacts = facts.get(guildId);
+        if (!guildFacts) {
+          guildFacts = getGuildAccessFacts(ctx.db, guildId);
+          facts.set(guildId, guildFacts);
+        }
+        const access = await ctx.access.resolve(userId, guildId, { facts: await guildFacts });
+        for (const socket of sockets) {
+          const before = socket.data.guilds.get(guildId);
+          if (!before) continue;
+          if (!access) {
+            leaveGuild(socket, guildId);
+            socket.emit('revoked', { guildId });
+          } else if (
+            access.all !== before.all ||
+            access.categoryIds.join() !== before.categoryIds.join()
+          ) {
+            joinGuildRooms(socket, access);
+          }
+        }
+      } catch {
+        // Discord or the database is away: access stays as it was until the next round.
+      }
+    }
+  }
+  let rechecking: Promise<void> | null = null;
+  const recheck = setInterval(() => {
+    // A round still running (many sockets, a slow Discord) is not overlapped.
+    rechecking ??= recheckAll().finally(() => {
+      rechecking = null;
+    });
   }, options.recheckMs ?? 30_000);
   recheck.unref();
 
   return {
     io,
+    /** Runs a round of the access re-check now (it also runs every `recheckMs`). */
+    recheck: recheckAll,
     /** Resolves once this instance is listening for events and erasures. */
     ready: Promise.all([subscribed, guildsSubscribed]).then(() => undefined),
     async close() {
       clearInterval(recheck);
+      await rechecking;
       offReconnect();
       await (await subscribed)();
       await (await guildsSubscribed)();

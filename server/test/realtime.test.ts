@@ -11,7 +11,8 @@ import type {
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually as poll } from '@ticketflow/shared/testing';
 import { io, type Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AccessService } from '../src/access.ts';
 import { login, memberWrites, seedTicket, useServer } from './support.ts';
 
 /** This file's deadline for a pushed event: 10 s. */
@@ -192,6 +193,50 @@ describe('real-time sync over Socket.IO', () => {
     for (const client of [a, b]) {
       const e = await eventually(() => client.received.find((x) => x.seq === changed.seq));
       expect(e.card?.priority).toBe('urgent');
+    }
+  });
+
+  it('re-checks access once per user and guild, however many sockets share it, and revokes them all', async () => {
+    // Roles cached for a millisecond, and rounds run by the test (not the timer).
+    const server = await t.build({
+      publicUrl: t.url,
+      accessTtlMs: 1,
+      realtime: { recheckMs: 3_600_000 },
+    });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const address = server.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const support = t.world.users.support;
+    const staffCookie = await login(t, support);
+    const adminCookie = await login(t, t.world.users.admin);
+    const tabs = [
+      await connect(staffCookie, url),
+      await connect(staffCookie, url),
+      await connect(staffCookie, url),
+    ];
+    const admin = await connect(adminCookie, url);
+    for (const c of [...tabs, admin]) {
+      expect(await c.join({ guildId: t.world.guildId })).toMatchObject({ ok: true });
+    }
+    const revoked = tabs.map((c) => new Promise((r) => c.client.on('revoked', r)));
+    const resolve = vi.spyOn(AccessService.prototype, 'resolve');
+    try {
+      t.emulator.control.setMemberRoles(t.world.guildId, support, []);
+      await server.realtime?.recheck();
+      // Four sockets, two (user, guild) pairs: two resolutions.
+      expect(resolve.mock.calls.map((c) => c[0]).sort()).toEqual(
+        [support, t.world.users.admin].sort(),
+      );
+      for (const r of revoked) await expect(r).resolves.toEqual({ guildId: t.world.guildId });
+      // The revoked tabs get nothing more; the admin still does.
+      const ticket = await seedTicket(t, t.world.categories.support);
+      const changed = await updateTicket(t.database.db, ticket.id, { priority: 'urgent' });
+      if (changed.conflict) throw new Error('conflict');
+      await eventually(() => admin.received.find((x) => x.seq === changed.seq));
+      for (const c of tabs) expect(c.received.find((x) => x.seq === changed.seq)).toBeUndefined();
+    } finally {
+      resolve.mockRestore();
+      t.emulator.control.setMemberRoles(t.world.guildId, support, [t.world.roles.support]);
     }
   });
 
