@@ -42,21 +42,37 @@ export class AccessService {
     this.roles = new LRUCache({ max: 10_000, ttl: ttlMs });
   }
 
+  /** Discord reads in flight, by cache key: callers that miss together share one request. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const promise = read().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
   private async memberRoles(guildId: string, userId: string): Promise<string[] | null> {
     const key = `${guildId}:${userId}`;
     const hit = this.members.get(key);
     if (hit) return hit.roles;
-    const roles = await this.upstream(() => this.discord.memberRoles(guildId, userId));
-    this.members.set(key, { roles: roles ?? null });
-    return roles ?? null;
+    // After a restart every open dashboard reconnects at once: one request per member, not per socket.
+    return this.shared(`member:${key}`, async () => {
+      const roles = (await this.upstream(() => this.discord.memberRoles(guildId, userId))) ?? null;
+      this.members.set(key, { roles });
+      return roles;
+    });
   }
 
   async guildRoles(guildId: string): Promise<DiscordRole[]> {
     const hit = this.roles.get(guildId);
     if (hit) return hit.roles;
-    const roles = await this.upstream(() => this.discord.roles(guildId));
-    this.roles.set(guildId, { roles });
-    return roles;
+    return this.shared(`roles:${guildId}`, async () => {
+      const roles = await this.upstream(() => this.discord.roles(guildId));
+      this.roles.set(guildId, { roles });
+      return roles;
+    });
   }
 
   private async upstream<T>(call: () => Promise<T>): Promise<T> {
@@ -129,8 +145,13 @@ export class AccessService {
 
   /** Forgets what is cached for a guild (e.g. after its admin roles changed). */
   forget(guildId: string, userId?: string): void {
-    if (userId) this.members.delete(`${guildId}:${userId}`);
-    else this.roles.delete(guildId);
+    if (userId) {
+      this.members.delete(`${guildId}:${userId}`);
+      this.inFlight.delete(`member:${guildId}:${userId}`);
+    } else {
+      this.roles.delete(guildId);
+      this.inFlight.delete(`roles:${guildId}`);
+    }
   }
 }
 

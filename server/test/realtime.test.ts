@@ -196,6 +196,23 @@ describe('real-time sync over Socket.IO', () => {
     }
   });
 
+  it('sockets joining at once (a reconnect after a restart) share one Discord read per member and one of the roles', async () => {
+    // A fresh instance: nothing cached yet.
+    const server = await t.build({ publicUrl: t.url });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const address = server.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cookie = await login(t, t.world.users.admin);
+    const tabs = await Promise.all(Array.from({ length: 12 }, () => connect(cookie, url)));
+    const since = Date.now();
+    const acks = await Promise.all(tabs.map((c) => c.join({ guildId: t.world.guildId })));
+    expect(acks.every((a) => a.ok)).toBe(true);
+    const reads = (route: string) =>
+      t.emulator.control.requests({ method: 'GET', route, since }).length;
+    expect(reads('/guilds/:guildId/members/:userId')).toBe(1);
+    expect(reads('/guilds/:guildId/roles')).toBe(1);
+  });
+
   it('re-checks access once per user and guild, however many sockets share it, and revokes them all', async () => {
     // Roles cached for a millisecond, and rounds run by the test (not the timer).
     const server = await t.build({
