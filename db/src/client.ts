@@ -63,6 +63,26 @@ export function prepared<T>(db: Executor, name: string, build: (db: Executor) =>
   return query;
 }
 
+interface ByIdQueries<Row> {
+  /** For one id: `id` placeholder. Postgres plans it once for all executions. */
+  one: [name: string, build: (db: Executor) => { execute(values: { id: string }): Promise<Row[]> }];
+  /** For several: an `ids` array placeholder, which Postgres plans again on every execution. */
+  many: [
+    name: string,
+    build: (db: Executor) => { execute(values: { ids: string[] }): Promise<Row[]> },
+  ];
+}
+
+/**
+ * Rows by id through prepared queries: a live event is usually about one row,
+ * which gets its own statement (see docs/decisions.md on arrays of ids).
+ */
+export function rowsByIds<Row>(db: Executor, ids: string[], q: ByIdQueries<Row>): Promise<Row[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  if (ids.length === 1) return prepared(db, q.one[0], q.one[1]).execute({ id: ids[0] as string });
+  return prepared(db, q.many[0], q.many[1]).execute({ ids });
+}
+
 /** Statement names by SQL text: each distinct text is prepared once per connection. */
 const statementNames = new Map<string, string>();
 /** Past this many distinct texts (e.g. IN lists of every length), new ones run unprepared. */

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { type Executor, prepared } from '../client.ts';
+import { type Executor, rowsByIds } from '../client.ts';
 import { queryTerms } from '../crypto.ts';
 import { categories, messages, tickets, users } from '../schema.ts';
 
@@ -158,13 +158,10 @@ const cardByIdQuery = (db: Executor) =>
 
 /** Cards by id (any guild; callers check access). */
 export function getCards(db: Executor, ticketIds: string[]) {
-  if (ticketIds.length === 0) return Promise.resolve([]);
-  // Every live event about a ticket runs one of them: prepared once. One id
-  // (the usual live event) has its own statement, which Postgres plans once
-  // for all; with an array of ids it plans again on every execution.
-  if (ticketIds.length === 1)
-    return prepared(db, 'card_by_id', cardByIdQuery).execute({ id: ticketIds[0] });
-  return prepared(db, 'cards_by_ids', cardsByIdsQuery).execute({ ids: ticketIds });
+  return rowsByIds(db, ticketIds, {
+    one: ['card_by_id', cardByIdQuery],
+    many: ['cards_by_ids', cardsByIdsQuery],
+  });
 }
 
 /** A ticket with everything its detail view shows. */

@@ -1,7 +1,7 @@
 import { mintSnowflake, snowflakeTime } from '@ticketflow/shared/snowflake';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { type Executor, execute, prepared, type Transaction } from '../client.ts';
+import { type Executor, execute, rowsByIds, type Transaction } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
 import { messages, outbox, tickets, users, type WorkError } from '../schema.ts';
 import { DELETED_USER_ID } from './erasure.ts';
@@ -593,11 +593,10 @@ const messageByIdQuery = (db: Executor) =>
 
 /** Messages by id (any guild; callers check access). */
 export function getMessagesByIds(db: Executor, ids: string[]) {
-  if (ids.length === 0) return Promise.resolve([]);
-  // As getCards: one id has its own statement, planned once.
-  if (ids.length === 1)
-    return prepared(db, 'message_by_id', messageByIdQuery).execute({ id: ids[0] });
-  return prepared(db, 'messages_by_ids', messagesByIdsQuery).execute({ ids });
+  return rowsByIds(db, ids, {
+    one: ['message_by_id', messageByIdQuery],
+    many: ['messages_by_ids', messagesByIdsQuery],
+  });
 }
 
 /** A dashboard reply as shown, by its nonce: one read, whatever id Discord has given it meanwhile. */
