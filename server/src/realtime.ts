@@ -43,6 +43,14 @@ export interface RealtimeOptions {
   websocketOnly?: boolean;
   /** How often joined sockets' access is checked again (roles are cached for a minute). */
   recheckMs?: number;
+  /**
+   * A socket with more packets than this waiting to be written (a stuck or far
+   * too slow client) is cut off; it resumes through the events route when it
+   * reconnects. Default 1,000.
+   */
+  maxQueuedPackets?: number;
+  /** How often the queues are looked at (default 1 s). */
+  queueCheckMs?: number;
   log?: Logger;
 }
 
@@ -264,6 +272,32 @@ export function attachRealtime(
     })();
   });
 
+  // ---- Slow or stuck clients: a socket that does not read has its packets
+  // queued in this process (engine.io's buffer, then the websocket's) without
+  // bound, and the others pay for the memory. Past the limit it is cut off at
+  // once (a polite close would wait for the queue to drain, which it never does).
+  const maxQueued = options.maxQueuedPackets ?? 1_000;
+  const queues = setInterval(() => {
+    for (const socket of io.of('/').sockets.values()) {
+      // engine.io's outgoing queue (typed private; read only here, and covered by a test).
+      const conn = socket.conn as unknown as {
+        writeBuffer?: unknown[];
+        transport?: { socket?: { terminate?: () => void } };
+        close(discard?: boolean): void;
+      };
+      const queued = conn.writeBuffer?.length ?? 0;
+      if (queued <= maxQueued) continue;
+      options.log?.warn(
+        { queued, user: socket.data.user?.id },
+        'cut off a socket that is not reading',
+      );
+      const ws = conn.transport?.socket;
+      if (typeof ws?.terminate === 'function') ws.terminate();
+      else conn.close(true);
+    }
+  }, options.queueCheckMs ?? 1_000);
+  queues.unref();
+
   // ---- Access re-checked: a removed role stops delivery within a minute.
   /**
    * One round: each (user, guild) joined here is resolved once, with the
@@ -324,6 +358,7 @@ export function attachRealtime(
     ready: Promise.all([subscribed, guildsSubscribed]).then(() => undefined),
     async close() {
       clearInterval(recheck);
+      clearInterval(queues);
       await rechecking;
       offReconnect();
       await (await subscribed)();

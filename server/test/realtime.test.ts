@@ -1,5 +1,5 @@
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
-import { listTicketEvents } from '@ticketflow/db/repositories/events';
+import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
@@ -175,6 +175,55 @@ describe('real-time sync over Socket.IO', () => {
     expect(replayed.map((e) => e.seq)).toEqual(seqs);
     expect(replayed.map((e) => e.message?.content)).toEqual(seqs.map((_, i) => `missed ${i}`));
     expect(body.seq).toBeGreaterThanOrEqual(seqs.at(-1) ?? 0);
+  });
+
+  it('cuts off a client that stops reading, and the others still get every event', async () => {
+    const server = await t.build({
+      publicUrl: t.url,
+      realtime: { maxQueuedPackets: 5, queueCheckMs: 50 },
+    });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const address = server.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cookie = await login(t, t.world.users.admin);
+    const reader = await connect(cookie, url);
+    const stuck = await connect(cookie, url);
+    expect((await reader.join({ guildId: t.world.guildId })).ok).toBe(true);
+    const joined = await stuck.join({ guildId: t.world.guildId });
+    expect(joined.ok).toBe(true);
+    // The stuck client stops reading its TCP connection: what the server writes to it backs up.
+    const transport = stuck.client.io.engine.transport as unknown as {
+      ws: { _socket: { pause(): void } };
+    };
+    transport.ws._socket.pause();
+    const sockets = () => server.realtime?.io.of('/').sockets.size ?? 0;
+    expect(sockets()).toBe(2);
+
+    // Large messages, 100 a statement, until the kernel's buffers are full and the queue passes 5 packets.
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const content = 'x'.repeat(4000);
+    for (let batch = 0; batch < 80 && sockets() === 2; batch++) {
+      await upsertMessages(
+        t.database.db,
+        Array.from({ length: 100 }, () => ({
+          id: mintSnowflake(),
+          guildId: t.world.guildId,
+          ticketId: ticket.id,
+          authorId: t.world.users.member,
+          content,
+          createdAt: new Date(),
+        })),
+      );
+    }
+    await eventually(() => sockets() === 1);
+    // Its connection is closed at once, with what was queued for it (not after a drain that never comes).
+    await eventually(() => server.realtime?.io.engine.clientsCount === 1);
+    // The reader got every event, in order, without a gap.
+    const last = await latestSeq(t.database.db, t.world.guildId);
+    await eventually(() => reader.received.some((e) => e.seq === last));
+    const seqs = reader.received.map((e) => e.seq).filter((q) => q > (joined.ok ? joined.seq : 0));
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] ?? 0) + i));
+    expect(seqs.at(-1)).toBe(last);
   });
 
   it('two server instances on one database both deliver every event', async () => {
