@@ -20,13 +20,19 @@ export interface Access {
 }
 
 /** Member roles and guild roles are read through the bot and kept this long at most. */
-export const ROLE_CACHE_MS = 60_000;
+export const ROLE_CACHE_MS = 50_000;
+/**
+ * How often joined sockets are checked again. A removed role is seen by the
+ * first check after the cached roles expire: on REST within ROLE_CACHE_MS, on
+ * sockets within ROLE_CACHE_MS + RECHECK_MS, a minute.
+ */
+export const RECHECK_MS = 10_000;
 
 /**
  * Decides admin / staff / nothing for a user in a guild, as DESIGN.md says:
  * admin = owner, Administrator or Manage Server, or an admin role from
  * settings; staff = a staff role of at least one category (and only those
- * categories). Discord's answers are cached for at most a minute, so a removed
+ * categories). Discord's answers are cached for ROLE_CACHE_MS (50 s), so a removed
  * role stops access within that time.
  */
 export class AccessService {
@@ -83,7 +89,7 @@ export class AccessService {
     }
   }
 
-  /** Whether the user is a member of the guild (through the same 60 s cache). */
+  /** Whether the user is a member of the guild (through the same role cache). */
   async isMember(guildId: string, userId: string): Promise<boolean> {
     return (await this.memberRoles(guildId, userId)) !== null;
   }

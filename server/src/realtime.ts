@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { type Access, seesCategory } from './access.ts';
+import { type Access, RECHECK_MS, seesCategory } from './access.ts';
 import type { ServerContext } from './context.ts';
 import { type HydratedEvent, hydrateEvents, type RawEvent } from './live.ts';
 import { findSession, type SessionUser } from './sessions.ts';
@@ -41,7 +41,7 @@ export type TfServer = Server<
 export interface RealtimeOptions {
   /** Only the websocket transport: for replicas behind a load balancer without sticky sessions. */
   websocketOnly?: boolean;
-  /** How often joined sockets' access is checked again (roles are cached for a minute). */
+  /** How often joined sockets' access is checked again (default RECHECK_MS). */
   recheckMs?: number;
   /**
    * A socket with more packets than this waiting to be written (a stuck or far
@@ -347,7 +347,7 @@ export function attachRealtime(
     rechecking ??= recheckAll().finally(() => {
       rechecking = null;
     });
-  }, options.recheckMs ?? 30_000);
+  }, options.recheckMs ?? RECHECK_MS);
   recheck.unref();
 
   return {
