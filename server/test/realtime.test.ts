@@ -178,13 +178,9 @@ describe('real-time sync over Socket.IO', () => {
   });
 
   it('cuts off a client that stops reading, and the others still get every event', async () => {
-    const server = await t.build({
-      publicUrl: t.url,
+    const { app: server, url } = await t.listening({
       realtime: { maxQueuedPackets: 5, queueCheckMs: 50 },
     });
-    await server.listen({ port: 0, host: '127.0.0.1' });
-    const address = server.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const cookie = await login(t, t.world.users.admin);
     const reader = await connect(cookie, url);
     const stuck = await connect(cookie, url);
@@ -227,10 +223,7 @@ describe('real-time sync over Socket.IO', () => {
   });
 
   it('two server instances on one database both deliver every event', async () => {
-    const second = await t.build({ publicUrl: t.url });
-    await second.listen({ port: 0, host: '127.0.0.1' });
-    const address = second.server.address();
-    const secondUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const { url: secondUrl } = await t.listening();
     const cookie = await login(t, t.world.users.admin);
     const a = await connect(cookie);
     const b = await connect(cookie, secondUrl);
@@ -247,10 +240,7 @@ describe('real-time sync over Socket.IO', () => {
 
   it('sockets joining at once (a reconnect after a restart) share one Discord read per member and one of the roles', async () => {
     // A fresh instance: nothing cached yet.
-    const server = await t.build({ publicUrl: t.url });
-    await server.listen({ port: 0, host: '127.0.0.1' });
-    const address = server.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const { url } = await t.listening();
     const cookie = await login(t, t.world.users.admin);
     const tabs = await Promise.all(Array.from({ length: 12 }, () => connect(cookie, url)));
     const since = Date.now();
@@ -264,14 +254,10 @@ describe('real-time sync over Socket.IO', () => {
 
   it('re-checks access once per user and guild, however many sockets share it, and revokes them all', async () => {
     // Roles cached for a millisecond, and rounds run by the test (not the timer).
-    const server = await t.build({
-      publicUrl: t.url,
+    const { app: server, url } = await t.listening({
       accessTtlMs: 1,
       realtime: { recheckMs: 3_600_000 },
     });
-    await server.listen({ port: 0, host: '127.0.0.1' });
-    const address = server.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const support = t.world.users.support;
     const staffCookie = await login(t, support);
     const adminCookie = await login(t, t.world.users.admin);
@@ -307,10 +293,7 @@ describe('real-time sync over Socket.IO', () => {
   });
 
   it("takes every instance's sockets out of a guild whose data was erased, and tells them", async () => {
-    const second = await t.build({ publicUrl: t.url });
-    await second.listen({ port: 0, host: '127.0.0.1' });
-    const address = second.server.address();
-    const secondUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const { app: second, url: secondUrl } = await t.listening();
     const cookie = await login(t, t.world.otherAdminId);
     const a = await connect(cookie);
     const b = await connect(cookie, secondUrl);

@@ -15,6 +15,8 @@ export interface ServerBox {
   /** http://127.0.0.1:PORT when listening. */
   url: string;
   build(options?: Partial<AppOptions>): Promise<App>;
+  /** Another instance on the same database and emulator, listening on a port of its own (public URL: the first's). */
+  listening(options?: Partial<AppOptions>): Promise<{ app: App; url: string }>;
 }
 
 /**
@@ -39,6 +41,15 @@ export function useServer(options: Partial<AppOptions> = {}) {
       });
       built.push(app);
       return app;
+    };
+    box.listening = async (extra = {}) => {
+      const app = await box.build({ publicUrl: box.url, ...extra });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      return {
+        app,
+        url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+      };
     };
     // The public URL must be known before listening: take a free port first.
     const probe = await buildApp({ database: db.handle, realtime: false });
