@@ -51,6 +51,12 @@ export interface RealtimeOptions {
   maxQueuedPackets?: number;
   /** How often the queues are looked at (default 1 s). */
   queueCheckMs?: number;
+  /**
+   * How long a queue must stay over the limit (default 3 s): a burst (a
+   * backfill's thousands of events) fills a healthy client's queue for a
+   * moment, and it drains at once.
+   */
+  stuckMs?: number;
   log?: Logger;
 }
 
@@ -274,10 +280,14 @@ export function attachRealtime(
 
   // ---- Slow or stuck clients: a socket that does not read has its packets
   // queued in this process (engine.io's buffer, then the websocket's) without
-  // bound, and the others pay for the memory. Past the limit it is cut off at
-  // once (a polite close would wait for the queue to drain, which it never does).
+  // bound, and the others pay for the memory. Over the limit for `stuckMs` it
+  // is cut off at once (a polite close would wait for the queue to drain,
+  // which it never does).
   const maxQueued = options.maxQueuedPackets ?? 1_000;
+  const stuckMs = options.stuckMs ?? 3_000;
+  const overSince = new WeakMap<object, number>();
   const queues = setInterval(() => {
+    const now = Date.now();
     for (const socket of io.of('/').sockets.values()) {
       // engine.io's outgoing queue (typed private; read only here, and covered by a test).
       const conn = socket.conn as unknown as {
@@ -286,7 +296,13 @@ export function attachRealtime(
         close(discard?: boolean): void;
       };
       const queued = conn.writeBuffer?.length ?? 0;
-      if (queued <= maxQueued) continue;
+      if (queued <= maxQueued) {
+        overSince.delete(socket);
+        continue;
+      }
+      const since = overSince.get(socket) ?? now;
+      overSince.set(socket, since);
+      if (now - since < stuckMs) continue;
       options.log?.warn(
         { queued, user: socket.data.user?.id },
         'cut off a socket that is not reading',

@@ -19,6 +19,8 @@ import { login, memberWrites, seedTicket, useServer } from './support.ts';
 const eventually = <T>(check: () => T) => poll(check, 10_000, 20);
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** How long the burst test lets a queue stay over its limit (with 0, the polling client is cut off). */
+const STUCK_MS = 1_500;
 
 describe('real-time sync over Socket.IO', () => {
   const t = useServer();
@@ -27,9 +29,13 @@ describe('real-time sync over Socket.IO', () => {
     for (const c of open.splice(0)) c.close();
   });
 
-  async function connect(cookie: string | undefined, url = t.url, extra: { origin?: string } = {}) {
+  async function connect(
+    cookie: string | undefined,
+    url = t.url,
+    extra: { origin?: string; polling?: boolean } = {},
+  ) {
     const client: Client = io(url, {
-      transports: ['websocket'],
+      transports: extra.polling ? ['polling'] : ['websocket'],
       extraHeaders: {
         ...(cookie ? { cookie } : {}),
         ...(extra.origin ? { origin: extra.origin } : {}),
@@ -179,7 +185,7 @@ describe('real-time sync over Socket.IO', () => {
 
   it('cuts off a client that stops reading, and the others still get every event', async () => {
     const { app: server, url } = await t.listening({
-      realtime: { maxQueuedPackets: 5, queueCheckMs: 50 },
+      realtime: { maxQueuedPackets: 5, queueCheckMs: 20, stuckMs: 100 },
     });
     const cookie = await login(t, t.world.users.admin);
     const reader = await connect(cookie, url);
@@ -220,6 +226,35 @@ describe('real-time sync over Socket.IO', () => {
     const seqs = reader.received.map((e) => e.seq).filter((q) => q > (joined.ok ? joined.seq : 0));
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => (seqs[0] ?? 0) + i));
     expect(seqs.at(-1)).toBe(last);
+  });
+
+  it('does not cut off a client that keeps up with a burst (a backfill) filling its queue for a moment', async () => {
+    const { app: server, url } = await t.listening({
+      realtime: { maxQueuedPackets: 5, queueCheckMs: 5, stuckMs: STUCK_MS },
+    });
+    // Category staff get a packet per event, and a long-polling client's packets wait
+    // for its next poll: a burst fills its queue for a moment, every time.
+    const staff = await connect(await login(t, t.world.users.support), url, { polling: true });
+    const joined = await staff.join({ guildId: t.world.guildId });
+    if (!joined.ok) throw new Error('not joined');
+    const ticket = await seedTicket(t, t.world.categories.support);
+    for (let batch = 0; batch < 10; batch++) {
+      await upsertMessages(
+        t.database.db,
+        Array.from({ length: 100 }, (_, i) => ({
+          id: mintSnowflake(),
+          guildId: t.world.guildId,
+          ticketId: ticket.id,
+          authorId: t.world.users.member,
+          content: `burst ${batch}-${i}`,
+          createdAt: new Date(),
+        })),
+      );
+    }
+    const last = await latestSeq(t.database.db, t.world.guildId);
+    await eventually(() => staff.received.some((e) => e.seq === last));
+    expect(staff.received.filter((e) => e.seq > joined.seq)).toHaveLength(last - joined.seq);
+    expect(server.realtime?.io.of('/').sockets.size).toBe(1);
   });
 
   it('two server instances on one database both deliver every event', async () => {
