@@ -20,14 +20,7 @@ export type Transaction = PgTransaction<
 export type Executor = Database | Transaction;
 
 export type DatabaseOptions =
-  | {
-      kind: 'postgres';
-      url: string;
-      max?: number;
-      applicationName?: string;
-      /** Connections above the warm ones close after this long unused (default 5 minutes). */
-      idleMs?: number;
-    }
+  | { kind: 'postgres'; url: string; max?: number; applicationName?: string }
   /** `dataDir` unset: in memory, gone when closed. */
   | { kind: 'pglite'; dataDir?: string };
 
@@ -142,7 +135,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       connectionString: options.url,
       max: options.max ?? 10,
       min: Math.min(WARM_CONNECTIONS, options.max ?? 10),
-      idleTimeoutMillis: options.idleMs ?? IDLE_MS,
+      idleTimeoutMillis: IDLE_MS,
       application_name: options.applicationName ?? 'ticketflow',
     });
     // A pooled connection dying (server restart, pg_terminate_backend) must not kill the process;
