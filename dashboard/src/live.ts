@@ -12,6 +12,9 @@ import { io, type Socket } from 'socket.io-client';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** The queries (keyed by guild id after the name) that show a guild's own settings. */
+const GUILD_QUERIES = ['guild', 'board', 'categories', 'settings', 'tags', 'panels'];
+
 /** The one socket of the page (same origin, the session cookie authenticates it). */
 let socket: LiveSocket | undefined;
 export function liveSocket(): LiveSocket {
@@ -136,6 +139,10 @@ export function followGuild(
     if (event.ticketId) {
       void client.invalidateQueries({ queryKey: ['ticket', event.ticketId] });
       void client.invalidateQueries({ queryKey: ['activity', event.ticketId] });
+    } else {
+      // A change to the guild itself (its settings, categories, columns, tags,
+      // panels, made by an admin anywhere): what shows it is read again.
+      for (const key of GUILD_QUERIES) void client.invalidateQueries({ queryKey: [key, guildId] });
     }
     handlers.onEvent?.(event);
   };
@@ -153,15 +160,17 @@ export function followGuild(
     join();
   };
   const onDisconnect = () => handlers.onConnection(false);
-  // Access lost (a role removed, or the server's data erased): the guild's
-  // queries are read again, and the page shows what the server now answers.
-  const onRevoked = (info: { guildId: string }) => {
+  // Access lost or changed (a role removed or given, a category's staff roles
+  // changed, the server's data erased): the guild's queries are read again, and
+  // the page shows what the server now answers.
+  const onAccess = (info: { guildId: string }) => {
     if (info.guildId !== guildId) return;
     void client.invalidateQueries({ queryKey: ['guild', guildId] });
     void client.invalidateQueries({ queryKey: ['board', guildId] });
   };
   s.on('event', onEvent);
-  s.on('revoked', onRevoked);
+  s.on('revoked', onAccess);
+  s.on('access', onAccess);
   s.on('events', onEvents);
   s.on('tick', onTick);
   s.on('connect', onConnect);
@@ -173,7 +182,8 @@ export function followGuild(
       s.off('event', onEvent);
       s.off('events', onEvents);
       s.off('tick', onTick);
-      s.off('revoked', onRevoked);
+      s.off('revoked', onAccess);
+      s.off('access', onAccess);
       s.off('connect', onConnect);
       s.off('disconnect', onDisconnect);
     },

@@ -29,7 +29,15 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await build({ root, logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'tf-dashboard-data-'));
-  const t = useServer({ dashboardRoot: dist, dataDir, dataJobs: { pollMs: 200 } });
+  // Discord roles are re-read within a second here (a minute in production), so a
+  // role change reaches an open board while the test waits.
+  const t = useServer({
+    dashboardRoot: dist,
+    dataDir,
+    dataJobs: { pollMs: 200 },
+    accessTtlMs: 200,
+    realtime: { recheckMs: 300 },
+  });
   let bot: Bot;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
@@ -320,6 +328,46 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       const overwrite = t.emulator.state.channel(channel).overwrites.get(t.world.users.member);
       return overwrite && (overwrite.deny & SEND_MESSAGES) !== 0n;
     });
+  });
+
+  it("follows changes to the guild on an open board: an admin's new column, a category given to the staff member's role and taken back, a role given in Discord and taken away", async () => {
+    await page.goto(`${t.url}/g/${t.world.guildId}`);
+    await expect.poll(() => card(page, tickets.second.id).count()).toBe(1);
+    const admin = await login(t, t.world.users.admin);
+    const g = `/api/guilds/${t.world.guildId}`;
+    const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      t.app.inject({
+        method,
+        url: g + url,
+        headers: { cookie: admin },
+        ...(payload ? { payload } : {}),
+      });
+    const billingRoles = (roleIds: string[]) =>
+      send('PATCH', `/categories/${t.world.categories.billing}`, { staffRoleIds: roleIds });
+    // Nothing below reloads the staff member's page.
+    const created = await send('POST', '/columns', { name: 'Waiting on customer' });
+    expect(created.statusCode).toBe(201);
+    await expect.poll(() => column(page, 'Waiting on customer').count()).toBe(1);
+    try {
+      expect((await billingRoles([t.world.roles.billing, t.world.roles.support])).statusCode).toBe(
+        200,
+      );
+      await expect.poll(() => card(page, tickets.billing.id).count()).toBe(1);
+    } finally {
+      expect((await billingRoles([t.world.roles.billing])).statusCode).toBe(200);
+    }
+    await expect.poll(() => card(page, tickets.billing.id).count()).toBe(0);
+    // The Billing role given in Discord, and taken away again.
+    const { guildId, users, roles } = t.world;
+    try {
+      t.emulator.control.setMemberRoles(guildId, users.support, [roles.support, roles.billing]);
+      await expect.poll(() => card(page, tickets.billing.id).count(), { timeout: 10_000 }).toBe(1);
+    } finally {
+      t.emulator.control.setMemberRoles(guildId, users.support, [roles.support]);
+    }
+    await expect.poll(() => card(page, tickets.billing.id).count(), { timeout: 10_000 }).toBe(0);
+    expect((await send('DELETE', `/columns/${created.json().id}`)).statusCode).toBe(204);
+    await expect.poll(() => column(page, 'Waiting on customer').count()).toBe(0);
   });
 
   it('lets an admin create a category with a question and post a panel; staff get no settings', async () => {

@@ -70,6 +70,14 @@ const notification = z.object({
 /** What `tf_guilds` carries (db/src/repositories/erasure.ts). */
 const guildNotification = z.object({ guildId: z.string(), erased: z.literal(true) });
 
+/** Event kinds after which who sees what in the guild may differ (settings routes). */
+const ACCESS_KINDS = new Set([
+  'settings.updated',
+  'category.created',
+  'category.updated',
+  'category.deleted',
+]);
+
 const guildRoom = (g: string) => `guild:${g}`;
 const allRoom = (g: string) => `guild:${g}:all`;
 const categoryRoom = (g: string, c: string) => `guild:${g}:cat:${c}`;
@@ -240,6 +248,9 @@ export function attachRealtime(
     const parsed = notification.safeParse(payload);
     if (!parsed.success) return;
     const { messageId, ...n } = parsed.data;
+    // Admin roles or a category's staff roles may have changed (on any instance): this
+    // instance's sockets of the guild follow now, not at the next periodic round.
+    if (ACCESS_KINDS.has(n.kind)) void round(n.guildId);
     pending.push(messageId ? { ...n, data: { messageId } } : n);
     if (flushing) return;
     flushing = true;
@@ -314,16 +325,19 @@ export function attachRealtime(
   }, options.queueCheckMs ?? 1_000);
   queues.unref();
 
-  // ---- Access re-checked: a removed role stops delivery within a minute.
+  // ---- Access re-checked: a removed role stops delivery within a minute, and
+  // a settings change at once.
   /**
-   * One round: each (user, guild) joined here is resolved once, with the
-   * guild's facts read once, however many sockets (tabs, replicas of a
-   * dashboard) share it; every socket of the pair follows the answer.
+   * One round (of every guild joined here, or of one): each (user, guild) is
+   * resolved once, with the guild's facts read once, however many sockets
+   * (tabs, replicas of a dashboard) share it; every socket of the pair follows
+   * the answer.
    */
-  async function recheckAll(): Promise<void> {
+  async function recheckAll(only?: string): Promise<void> {
     const pairs = new Map<string, { userId: string; guildId: string; sockets: TfSocket[] }>();
     for (const socket of io.of('/').sockets.values()) {
       for (const guildId of socket.data.guilds?.keys() ?? []) {
+        if (only !== undefined && guildId !== only) continue;
         const key = `${socket.data.user.id}:${guildId}`;
         const pair = pairs.get(key);
         if (pair) pair.sockets.push(socket);
@@ -350,6 +364,7 @@ export function attachRealtime(
             access.categoryIds.join() !== before.categoryIds.join()
           ) {
             joinGuildRooms(socket, access);
+            socket.emit('access', { guildId });
           }
         }
       } catch {
@@ -357,25 +372,47 @@ export function attachRealtime(
       }
     }
   }
-  let rechecking: Promise<void> | null = null;
+  /**
+   * Rounds run one after another, so an older answer never lands after a
+   * newer one. A periodic round is skipped while any is waiting or running (many
+   * sockets, a slow Discord); a guild's round is queued once however many of
+   * its settings changes arrive before it starts.
+   */
+  let rounds: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const queuedGuilds = new Set<string>();
+  function round(guildId?: string): Promise<void> {
+    if (guildId !== undefined) {
+      if (queuedGuilds.has(guildId)) return rounds;
+      queuedGuilds.add(guildId);
+    }
+    waiting++;
+    rounds = rounds
+      .then(() => {
+        if (guildId !== undefined) queuedGuilds.delete(guildId);
+        return recheckAll(guildId);
+      })
+      .catch((error: unknown) => options.log?.warn({ err: error }, 'access re-check failed'))
+      .finally(() => {
+        waiting--;
+      });
+    return rounds;
+  }
   const recheck = setInterval(() => {
-    // A round still running (many sockets, a slow Discord) is not overlapped.
-    rechecking ??= recheckAll().finally(() => {
-      rechecking = null;
-    });
+    if (waiting === 0) void round();
   }, options.recheckMs ?? RECHECK_MS);
   recheck.unref();
 
   return {
     io,
-    /** Runs a round of the access re-check now (it also runs every `recheckMs`). */
-    recheck: recheckAll,
+    /** Runs a round of the access re-check after any running one (it also runs every `recheckMs`). */
+    recheck: () => round(),
     /** Resolves once this instance is listening for events and erasures. */
     ready: Promise.all([subscribed, guildsSubscribed]).then(() => undefined),
     async close() {
       clearInterval(recheck);
       clearInterval(queues);
-      await rechecking;
+      await rounds;
       offReconnect();
       await (await subscribed)();
       await (await guildsSubscribed)();

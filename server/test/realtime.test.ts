@@ -309,6 +309,41 @@ describe('real-time sync over Socket.IO', () => {
     }
   });
 
+  it('follows a category change made on another instance at once: staff who lost it are revoked, staff who gained it get its events', async () => {
+    // The periodic round is an hour away: only the change's own event can move the sockets.
+    const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
+    const support = await connect(await login(t, t.world.users.support), url);
+    const billing = await connect(await login(t, t.world.users.billing), url);
+    for (const c of [support, billing]) {
+      expect((await c.join({ guildId: t.world.guildId })).ok).toBe(true);
+    }
+    const revoked = new Promise((r) => support.client.on('revoked', r));
+    const widened = new Promise((r) => billing.client.on('access', r));
+    const adminCookie = await login(t, t.world.users.admin);
+    const staffRoles = (roleIds: string[]) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/guilds/${t.world.guildId}/categories/${t.world.categories.support}`,
+        headers: { cookie: adminCookie },
+        payload: { staffRoleIds: roleIds },
+      });
+    try {
+      // On the first instance: Support's tickets now belong to the Billing role.
+      expect((await staffRoles([t.world.roles.billing])).statusCode).toBe(200);
+      await expect(revoked).resolves.toEqual({ guildId: t.world.guildId });
+      // Told so its board is read again; from now on the category's events reach it.
+      await expect(widened).resolves.toEqual({ guildId: t.world.guildId });
+      const ticket = await seedTicket(t, t.world.categories.support);
+      const stored = await message(ticket.id, 'now for billing');
+      if (!stored.changed) throw new Error('not stored');
+      const got = await eventually(() => billing.received.find((e) => e.seq === stored.seq));
+      expect(got.message?.content).toBe('now for billing');
+      expect(support.received.find((e) => e.seq === stored.seq)).toBeUndefined();
+    } finally {
+      expect((await staffRoles([t.world.roles.support])).statusCode).toBe(200);
+    }
+  });
+
   it("takes every instance's sockets out of a guild whose data was erased, and tells them", async () => {
     const { app: second, url: secondUrl } = await t.listening();
     const cookie = await login(t, t.world.otherAdminId);

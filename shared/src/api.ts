@@ -476,6 +476,11 @@ export interface ServerToClientEvents {
   tick: (tick: { guildId: string; seq: number }) => void;
   /** Access to a joined room was lost (role removed); the room is left. */
   revoked: (info: { guildId: string; ticketId?: string }) => void;
+  /**
+   * What the socket may see in a joined guild changed (a role, or a category's
+   * staff roles): its rooms follow from now on, and the client reads the board again.
+   */
+  access: (info: { guildId: string }) => void;
 }
 
 export interface ClientToServerEvents {
