@@ -5,8 +5,10 @@ import { guildCreatePayload, guildDeletePayload } from './payloads.ts';
 
 /**
  * Joining (or re-joining) a guild stores it and calls off a scheduled
- * erasure; being removed from one marks it left and schedules the erasure of
- * its data 30 days later. An outage (`unavailable: true`) is neither.
+ * erasure; a rename or an ownership transfer (GUILD_UPDATE) is stored at
+ * once, since the owner is an admin on the dashboard; being removed from one
+ * marks it left and schedules the erasure of its data 30 days later. An
+ * outage (`unavailable: true`) is neither.
  */
 export async function handleGuildEvent(
   db: Executor,
@@ -15,7 +17,7 @@ export async function handleGuildEvent(
   d: unknown,
 ) {
   try {
-    if (t === 'GUILD_CREATE') {
+    if (t === 'GUILD_CREATE' || t === 'GUILD_UPDATE') {
       const guild = guildCreatePayload.safeParse(d);
       if (!guild.success || guild.data.unavailable) return;
       await upsertGuild(db, {

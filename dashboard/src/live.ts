@@ -141,8 +141,11 @@ export function followGuild(
       void client.invalidateQueries({ queryKey: ['activity', event.ticketId] });
     } else {
       // A change to the guild itself (its settings, categories, columns, tags,
-      // panels, made by an admin anywhere): what shows it is read again.
+      // panels, made by an admin anywhere; its name, icon or owner in Discord):
+      // what shows it is read again.
       for (const key of GUILD_QUERIES) void client.invalidateQueries({ queryKey: [key, guildId] });
+      // The guild list shows its name and icon.
+      void client.invalidateQueries({ queryKey: ['guilds'] });
     }
     handlers.onEvent?.(event);
   };

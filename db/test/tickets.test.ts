@@ -25,6 +25,25 @@ describe('createTicket', () => {
     expect(numbers).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
+  it('creates tickets while the guild is stored again (the bot reconnecting, a rename), without a deadlock', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const pool = await t.connect(10);
+    const ownerId = snowflake();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? createTicket(pool.db, { guildId, openerId: snowflake() })
+          : upsertGuild(pool.db, { id: guildId, name: `Renamed ${i}`, ownerId }),
+      ),
+    );
+    const renames = await t.handle.query<{ n: number }>(
+      "select count(*)::int as n from events where guild_id = $1 and kind = 'guild.updated'",
+      [guildId],
+    );
+    // Each upsert renamed it: an event each.
+    expect(renames[0]?.n).toBe(20);
+  });
+
   it('numbers each guild on its own', async () => {
     const a = await seedGuild(t.handle.db);
     const b = await seedGuild(t.handle.db);

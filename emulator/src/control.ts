@@ -70,6 +70,11 @@ export class Control {
     return this.state.addMember(guildId, userId, roleIds);
   }
 
+  /** Renames a guild, changes its icon or transfers its ownership (to a member). */
+  updateGuild(guildId: string, input: { name?: string; icon?: string | null; ownerId?: string }) {
+    return this.state.updateGuild(guildId, input);
+  }
+
   setMemberRoles(guildId: string, userId: string, roleIds: string[]) {
     return this.state.setMemberRoles(guildId, userId, roleIds);
   }

@@ -296,6 +296,17 @@ export class DiscordState extends EventEmitter<{ event: [StateEvent]; changed: [
     return member;
   }
 
+  /** A guild's name, icon or owner changed (the owner must be a member), as GUILD_UPDATE tells bots. */
+  updateGuild(guildId: string, input: { name?: string; icon?: string | null; ownerId?: string }) {
+    const guild = this.guild(guildId);
+    if (input.ownerId !== undefined) this.member(guildId, input.ownerId);
+    if (input.name !== undefined) guild.name = input.name;
+    if (input.icon !== undefined) guild.icon = input.icon;
+    if (input.ownerId !== undefined) guild.ownerId = input.ownerId;
+    this.emitEvent({ t: 'GUILD_UPDATE', guildId });
+    return guild;
+  }
+
   setMemberRoles(guildId: string, userId: string, roles: string[]) {
     const guild = this.guild(guildId);
     const member = this.member(guildId, userId);

@@ -70,8 +70,14 @@ const notification = z.object({
 /** What `tf_guilds` carries (db/src/repositories/erasure.ts). */
 const guildNotification = z.object({ guildId: z.string(), erased: z.literal(true) });
 
-/** Event kinds after which who sees what in the guild may differ (settings routes). */
+/**
+ * Event kinds after which who sees what in the guild may differ: the settings
+ * routes' (admin roles, categories' staff roles) and the bot's (a new owner,
+ * the bot removed from the guild).
+ */
 const ACCESS_KINDS = new Set([
+  'guild.updated',
+  'guild.left',
   'settings.updated',
   'category.created',
   'category.updated',

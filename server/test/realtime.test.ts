@@ -1,5 +1,6 @@
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
+import { markGuildLeft, upsertGuild } from '@ticketflow/db/repositories/guilds';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
@@ -342,6 +343,31 @@ describe('real-time sync over Socket.IO', () => {
     } finally {
       expect((await staffRoles([t.world.roles.support])).statusCode).toBe(200);
     }
+  });
+
+  it("revokes a former owner's sockets as soon as the bot stores the transfer, and everyone's when the bot leaves", async () => {
+    const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
+    const { guildId, users } = t.world;
+    const owner = await connect(await login(t, users.owner), url);
+    const admin = await connect(await login(t, users.admin), url);
+    for (const c of [owner, admin]) expect((await c.join({ guildId })).ok).toBe(true);
+    const revoked = (c: typeof owner) => new Promise((r) => c.client.on('revoked', r));
+    const guild = { id: guildId, name: 'TicketFlow Demo' };
+    try {
+      // What the bot does on GUILD_UPDATE: the owner, who has no admin role, is no admin now.
+      const ownerRevoked = revoked(owner);
+      await upsertGuild(t.database.db, { ...guild, ownerId: users.admin });
+      await expect(ownerRevoked).resolves.toEqual({ guildId });
+      // And on GUILD_DELETE: nobody has access to a guild the bot left.
+      const adminRevoked = revoked(admin);
+      await markGuildLeft(t.database.db, guildId);
+      await expect(adminRevoked).resolves.toEqual({ guildId });
+    } finally {
+      await upsertGuild(t.database.db, { ...guild, ownerId: users.owner });
+    }
+    expect(
+      (await connect(await login(t, users.owner), url).then((c) => c.join({ guildId }))).ok,
+    ).toBe(true);
   });
 
   it("takes every instance's sockets out of a guild whose data was erased, and tells them", async () => {

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Executor, prepared } from '../client.ts';
 import { categories, guildSequences, guilds, users } from '../schema.ts';
 import { ensureDefaultColumns } from './columns.ts';
+import { appendEvent } from './events.ts';
 import { cancelJob, scheduleJob } from './jobs.ts';
 
 export interface GuildInput {
@@ -11,9 +12,26 @@ export interface GuildInput {
   ownerId: string;
 }
 
-/** Stores a guild the bot is in (or is back in) and makes sure its counters exist. */
+/**
+ * Stores a guild the bot is in (or is back in) and makes sure its counters
+ * exist. A stored guild whose name, icon or owner changed, or that is back,
+ * gets a `guild.updated` event: the owner is an admin, so every server
+ * re-checks its sockets of the guild, and open dashboards read it again.
+ */
 export async function upsertGuild(db: Executor, input: GuildInput) {
   return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({
+        name: guilds.name,
+        icon: guilds.icon,
+        ownerId: guilds.ownerId,
+        leftAt: guilds.leftAt,
+      })
+      .from(guilds)
+      .where(eq(guilds.id, input.id))
+      // Not FOR UPDATE: that would wait for (and deadlock with) a ticket or message insert
+      // holding the key-share lock of its foreign key while it takes the guild's counters.
+      .for('no key update');
     const [guild] = await tx
       .insert(guilds)
       .values({ id: input.id, name: input.name, icon: input.icon ?? null, ownerId: input.ownerId })
@@ -30,6 +48,19 @@ export async function upsertGuild(db: Executor, input: GuildInput) {
       })
       .returning();
     await tx.insert(guildSequences).values({ guildId: input.id }).onConflictDoNothing();
+    if (
+      before &&
+      (before.name !== input.name ||
+        before.icon !== (input.icon ?? null) ||
+        before.ownerId !== input.ownerId ||
+        before.leftAt !== null)
+    ) {
+      await appendEvent(tx, {
+        guildId: input.id,
+        kind: 'guild.updated',
+        data: { ownerChanged: before.ownerId !== input.ownerId, back: before.leftAt !== null },
+      });
+    }
     await ensureDefaultColumns(tx, input.id);
     // Back within 30 days of leaving: the scheduled erasure is called off.
     await cancelJob(tx, purgeKey(input.id));
@@ -82,6 +113,8 @@ export async function markGuildLeft(db: Executor, guildId: string, at: Date = ne
       .where(eq(guilds.id, guildId))
       .returning();
     if (!guild) return undefined;
+    // Nobody has access to a guild the bot left: every server drops its sockets at once.
+    await appendEvent(tx, { guildId, kind: 'guild.left' });
     const job = await scheduleJob(tx, {
       kind: 'purge-guild',
       key: purgeKey(guildId),

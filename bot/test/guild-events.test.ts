@@ -1,0 +1,48 @@
+import { events, guilds, jobs } from '@ticketflow/db/schema';
+import { useTestDatabase } from '@ticketflow/db/testing';
+import { and, eq, isNull } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { eventually, useBot, useEmulator } from './support.ts';
+
+describe('the guild as Discord changes it', () => {
+  const t = useEmulator();
+  const db = useTestDatabase();
+  useBot(t, db);
+
+  const stored = async () => {
+    const [row] = await db.handle.db.select().from(guilds).where(eq(guilds.id, t.world.guildId));
+    return row;
+  };
+  /** The guild-level events (no ticket) of the demo guild, by kind. */
+  const guildEvents = (kind: string) =>
+    db.handle.db
+      .select()
+      .from(events)
+      .where(
+        and(eq(events.guildId, t.world.guildId), isNull(events.ticketId), eq(events.kind, kind)),
+      );
+
+  it('stores a rename and an ownership transfer at once, and tells the dashboards', async () => {
+    await eventually(async () => (await stored())?.ownerId === t.world.users.owner);
+    expect(await guildEvents('guild.updated')).toEqual([]);
+    t.emulator.control.updateGuild(t.world.guildId, {
+      name: 'Renamed Demo',
+      ownerId: t.world.users.admin,
+    });
+    await eventually(async () => (await stored())?.ownerId === t.world.users.admin);
+    expect((await stored())?.name).toBe('Renamed Demo');
+    const [event] = await guildEvents('guild.updated');
+    expect(event?.data).toEqual({ ownerChanged: true, back: false });
+  });
+
+  it('marks the guild left when the bot is removed, schedules its erasure and tells the dashboards', async () => {
+    t.emulator.control.removeBot(t.world.guildId, t.world.application.id);
+    await eventually(async () => (await stored())?.leftAt != null);
+    expect(await guildEvents('guild.left')).toHaveLength(1);
+    const purge = await db.handle.db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.key, `purge-guild:${t.world.guildId}`));
+    expect(purge).toHaveLength(1);
+  });
+});
