@@ -130,7 +130,8 @@ ${serverRows.join('\n')}
 
 A server's whole export (every row as JSON, an HTML transcript per ticket of
 1,000 messages, zipped; message content encrypted at rest, so every value is
-decrypted on the way) at two sizes, each in a child process that samples its
+decrypted on the way; the archive stored into Postgres in sealed pieces of a
+MiB, as the export job stores it) at two sizes, each in a child process that samples its
 own memory every 20 ms. Target: bounded memory, i.e. the peak heap does not
 grow with the size of the server (at most 2× for 10× the messages).
 

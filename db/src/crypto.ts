@@ -109,11 +109,8 @@ export function keyIdOf(value: string): string | undefined {
 }
 
 export function encrypt(plain: string): string {
-  const { current } = ring();
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', current.key, iv);
-  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  return `${PREFIX}${current.id}.${Buffer.concat([iv, body]).toString('base64url')}`;
+  const { id, sealed } = sealBytes(Buffer.from(plain, 'utf8'));
+  return `${PREFIX}${id}.${sealed.toString('base64url')}`;
 }
 
 /**
@@ -127,22 +124,37 @@ export function decrypt(stored: string): string {
   const dot = stored.indexOf('.', PREFIX.length);
   if (dot < 0) throw new EncryptionError('malformed ciphertext (no key id)');
   const id = stored.slice(PREFIX.length, dot);
+  return openBytes(id, Buffer.from(stored.slice(dot + 1), 'base64url')).toString('utf8');
+}
+
+/** Bytes sealed with the current key (iv ‖ ciphertext ‖ tag) and the key's id, for binary columns. */
+export function sealBytes(plain: Buffer): { id: string; sealed: Buffer } {
+  const { current } = ring();
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+  return {
+    id: current.id,
+    sealed: Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]),
+  };
+}
+
+/** The plaintext of sealBytes' output; an unknown key or an altered value throws. */
+export function openBytes(id: string, sealed: Buffer): Buffer {
   const key = ring().byId.get(id);
   if (!key) {
     throw new EncryptionError(
       `a value is encrypted with key "${id}", which is not in the configured keys (${[...ring().byId.keys()].join(', ')})`,
     );
   }
-  const raw = Buffer.from(stored.slice(dot + 1), 'base64url');
-  if (raw.length < IV_BYTES + TAG_BYTES)
+  if (sealed.length < IV_BYTES + TAG_BYTES)
     throw new EncryptionError('malformed ciphertext (too short)');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   try {
     return Buffer.concat([
-      decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+      decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
       decipher.final(),
-    ]).toString('utf8');
+    ]);
   } catch {
     throw new EncryptionError(
       `cannot decrypt a value with key "${id}": the key is wrong or the value was altered`,

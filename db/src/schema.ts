@@ -52,6 +52,11 @@ export const encryptedJson = <T>(name: string) =>
     fromDriver: (value) => JSON.parse(decrypt(value)) as T,
   })(name);
 
+/** Binary data (Postgres `bytea`) as a Buffer. */
+export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+});
+
 /** HMACs of the words of encrypted text (crypto.ts blindTerms), for search without plaintext. */
 const searchTerms = () => text('search_terms').array().notNull().default(sql`'{}'::text[]`);
 
@@ -407,11 +412,31 @@ export const dataRequests = pgTable(
     targetUserId: snowflake('target_user_id'),
     status: workState('status').notNull().default('pending'),
     progress: integer('progress').notNull().default(0),
-    filePath: text('file_path'),
+    /** An export's archive size once built; null before, and once it expired or was withdrawn. */
+    archiveBytes: bigint('archive_bytes', { mode: 'number' }),
     error: text('error'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [index('data_requests_guild_idx').on(t.guildId, t.createdAt)],
+);
+
+/**
+ * An export's archive, in pieces of up to a MiB, each sealed with the
+ * encryption key (it holds everything the server stored, in plaintext): in
+ * Postgres, so any server replica can serve it, and erasing the server (or
+ * the request) erases it.
+ */
+export const exportChunks = pgTable(
+  'export_chunks',
+  {
+    requestId: uuid('request_id')
+      .notNull()
+      .references(() => dataRequests.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    keyId: text('key_id').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.seq] })],
 );

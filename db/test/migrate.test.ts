@@ -35,6 +35,7 @@ describe('migrations', () => {
       'categories',
       'data_requests',
       'events',
+      'export_chunks',
       'feedback',
       'guild_sequences',
       'guilds',

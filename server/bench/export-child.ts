@@ -1,16 +1,19 @@
 // One export in a process of its own, reporting its time and peak memory
-// (sampled every 20 ms) to the parent: see export.ts.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// (sampled every 20 ms) to the parent: see export.ts. The archive is stored
+// in Postgres as the export job stores it.
 import { openDatabase } from '@ticketflow/db/client';
+import { ArchiveWriter } from '@ticketflow/db/repositories/data-requests';
 import { useTestKeyring } from '@ticketflow/db/testing';
 import { buildExport } from '../src/data-export.ts';
 
 const [url, guildId] = process.argv.slice(2) as [string, string];
 useTestKeyring();
 const database = await openDatabase({ kind: 'postgres', url, max: 2 });
-const dir = mkdtempSync(join(tmpdir(), 'tf-export-bench-'));
+const [request] = await database.query<{ id: string }>(
+  "insert into data_requests (guild_id, requested_by, kind) values ($1, 1, 'export') returning id",
+  [guildId],
+);
+const out = new ArchiveWriter(database.db, request?.id ?? '');
 global.gc?.();
 const base = process.memoryUsage();
 let peakRss = base.rss;
@@ -21,12 +24,10 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, m.heapUsed);
 }, 20);
 const started = performance.now();
-const file = join(dir, 'export.zip');
-const result = await buildExport(database.db, { guildId, file, onProgress: async () => {} });
+const result = await buildExport(database.db, { guildId, out, onProgress: async () => {} });
 const ms = performance.now() - started;
 clearInterval(sampler);
-const bytes = statSync(file).size;
-rmSync(dir, { recursive: true, force: true });
+const bytes = out.bytes;
 await database.close();
 process.send?.({
   ms,

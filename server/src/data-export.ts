@@ -1,8 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { Executor } from '@ticketflow/db/client';
 import { countGuildRows, guildPeopleIds } from '@ticketflow/db/repositories/erasure';
 import { allTicketMessages } from '@ticketflow/db/repositories/messages';
@@ -160,12 +157,12 @@ async function* jsonRows(db: Executor, part: Part, counted: (n: number) => Promi
 }
 
 /**
- * Builds a guild's export archive at `file` (written beside it, then renamed:
- * a half-written archive is never served), reporting progress 0–100.
+ * Writes a guild's export archive (a zip) to `out`, reporting progress 0–100;
+ * `out` is ended when the archive is complete, destroyed when it fails.
  */
 export async function buildExport(
   db: Executor,
-  input: { guildId: string; file: string; onProgress: (percent: number) => Promise<void> },
+  input: { guildId: string; out: Writable; onProgress: (percent: number) => Promise<void> },
 ): Promise<{ bytes: number; rows: number }> {
   const { guildId } = input;
   const counts = await countGuildRows(db, guildId);
@@ -186,9 +183,7 @@ export async function buildExport(
     }
   };
 
-  await mkdir(dirname(input.file), { recursive: true });
-  const partial = `${input.file}.partial`;
-  const out = createWriteStream(partial, { mode: 0o600 });
+  const { out } = input;
   const archive = new ZipArchive({ zlib: { level: 6 } });
   const failed = new Promise<never>((_, reject) => {
     archive.on('error', reject);
@@ -240,14 +235,12 @@ export async function buildExport(
       await Promise.race([written, failed]);
     }
     await Promise.race([archive.finalize(), failed]);
-    if (!out.closed) await Promise.race([once(out, 'close'), failed]);
+    if (!out.writableFinished) await Promise.race([once(out, 'finish'), failed]);
   } catch (error) {
     archive.abort();
     out.destroy();
-    await rm(partial, { force: true });
     throw error;
   }
-  await rename(partial, input.file);
   return { bytes: archive.pointer(), rows };
 }
 

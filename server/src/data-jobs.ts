@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { createJobWorker, type JobRun } from '@ticketflow/db/job-worker';
+import { ArchiveWriter, clearArchive } from '@ticketflow/db/repositories/data-requests';
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { reencryptAll } from '@ticketflow/db/repositories/reencrypt';
@@ -30,18 +31,21 @@ export const RETENTION_JOB = { kind: 'retention', key: 'retention' } as const;
 export const REENCRYPT_JOB = { kind: 'reencrypt', key: 'reencrypt' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Builds an export archive under DATA_DIR/exports, recording progress on its request. */
-const exportJob: DataJob = async (job, { database, dataDir, log }) => {
+/**
+ * Builds an export archive into Postgres (export_chunks), recording progress
+ * on its request; what a failed or interrupted attempt stored is cleared first.
+ */
+const exportJob: DataJob = async (job, { database, log }) => {
   const { db } = database;
   const { requestId, guildId } = exportPayload.parse(job.payload);
   await db
     .update(dataRequests)
     .set({ status: 'running', progress: 0, error: null })
     .where(eq(dataRequests.id, requestId));
-  const file = join(dataDir, 'exports', `${requestId}.zip`);
+  await clearArchive(db, requestId);
   const result = await buildExport(db, {
     guildId,
-    file,
+    out: new ArchiveWriter(db, requestId),
     onProgress: async (percent) => {
       await db
         .update(dataRequests)
@@ -54,7 +58,7 @@ const exportJob: DataJob = async (job, { database, dataDir, log }) => {
     .set({
       status: 'done',
       progress: 100,
-      filePath: file,
+      archiveBytes: result.bytes,
       completedAt: sql`now()`,
       expiresAt: new Date(Date.now() + EXPORT_TTL_MS),
     })
@@ -84,21 +88,15 @@ const purgeGuildJob: DataJob = async (job, { database, log }) => {
   return undefined;
 };
 
-/** The daily retention purge; archives past their expiry are deleted from disk too. */
-const retentionJob: DataJob = async (_job, { database, log }) => {
+/**
+ * The daily retention purge (archives past their expiry included). Archives
+ * were files under DATA_DIR/exports before they moved into Postgres: any
+ * left there from then are deleted too.
+ */
+const retentionJob: DataJob = async (_job, { database, dataDir, log }) => {
   const result = await purgeExpired(database.db);
-  for (const e of result.expiredExports) {
-    if (e.filePath) await rm(e.filePath, { force: true });
-  }
-  log.info(
-    {
-      auditLog: result.auditLog,
-      sessions: result.sessions,
-      closedTickets: result.closedTickets,
-      exports: result.expiredExports.length,
-    },
-    'retention purge',
-  );
+  await rm(join(dataDir, 'exports'), { recursive: true, force: true });
+  log.info(result, 'retention purge');
   return { next: new Date(Date.now() + DAY_MS) };
 };
 
@@ -119,8 +117,8 @@ export const dataJobs: Record<string, DataJob> = {
 };
 
 /**
- * Runs the data-rights jobs in a server process: exports (written under
- * DATA_DIR/exports; with several replicas that folder must be shared), the
+ * Runs the data-rights jobs in a server process: exports (stored in
+ * Postgres, so any replica builds and any serves them), the
  * 30-day purge of servers the bot left, the daily retention purge and
  * re-encryption after a key rotation. They are rows in `jobs`, so a restart
  * loses none, and any replica may take one.
@@ -149,6 +147,7 @@ export function createDataJobWorker(
           .update(dataRequests)
           .set({ status: 'failed', error: message, completedAt: sql`now()` })
           .where(eq(dataRequests.id, parsed.data.requestId));
+        await clearArchive(db, parsed.data.requestId);
         return { retryInMs: null, detail: { message } };
       }
       // Retention, re-encryption and purges are safe to run again: later rather than never.

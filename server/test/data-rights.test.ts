@@ -130,11 +130,18 @@ describe('export', () => {
       ).statusCode,
     ).toBe(404);
 
-    const res = await t.app.inject({
+    // Served by another replica, with a DATA_DIR of its own and no job worker: the archive is in Postgres.
+    const replica = await t.build({
+      dataDir: mkdtempSync(join(tmpdir(), 'tf-replica-')),
+      dataJobs: false,
+      realtime: false,
+    });
+    const res = await replica.inject({
       url: `${g()}/exports/${request.id}/download`,
       headers: { cookie: admin },
     });
     expect(res.statusCode).toBe(200);
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
     expect(res.headers['content-type']).toBe('application/zip');
     const files = unzipSync(new Uint8Array(res.rawPayload));
     const json = (name: string) =>
@@ -177,7 +184,7 @@ describe('export', () => {
     ]);
   });
 
-  it('refuses a download that is not ready, expired or unknown, with a clear status', async () => {
+  it('refuses a download that is unknown, withdrawn or expired, with a clear status', async () => {
     const missing = await t.app.inject({
       url: `${g()}/exports/00000000-0000-4000-8000-000000000000/download`,
       headers: { cookie: admin },
@@ -186,6 +193,31 @@ describe('export', () => {
     const [row] = await t.database.query<{ id: string }>(
       `select id from data_requests where kind = 'export' and status = 'done' limit 1`,
     );
+    // A person's data erased since: the archive that holds it is gone.
+    const erased = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/erase-user`,
+      headers: { cookie: admin },
+      payload: { userId: t.world.users.member },
+    });
+    expect(erased.statusCode).toBe(200);
+    const withdrawn = await t.app.inject({
+      url: `${g()}/exports/${row?.id}/download`,
+      headers: { cookie: admin },
+    });
+    expect(withdrawn.statusCode).toBe(410);
+    expect(withdrawn.json().message).toMatch(/withdrawn/);
+    // The data page says so too.
+    const overview = (
+      await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
+    ).json() as DataOverview;
+    expect(overview.requests.find((r) => r.id === row?.id)).toMatchObject({
+      downloadable: false,
+      refusal: withdrawn.json().message,
+    });
+    expect(
+      await t.database.query('select 1 from export_chunks where request_id = $1', [row?.id]),
+    ).toEqual([]);
     await t.database.query(
       `update data_requests set expires_at = now() - interval '1 second' where id = $1`,
       [row?.id],

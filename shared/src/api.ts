@@ -504,6 +504,8 @@ export const dataRequestSchema = z.object({
   expiresAt: isoDate.nullable(),
   /** The archive can be downloaded now by the caller (their own export, not expired). */
   downloadable: z.boolean(),
+  /** Why the caller cannot download this export (not theirs, expired, withdrawn…); null when they can. */
+  refusal: z.string().nullable(),
 });
 export type DataRequest = z.infer<typeof dataRequestSchema>;
 

@@ -40,11 +40,7 @@ function ExportRow({ request, guildId }: { request: DataRequest; guildId: string
         Download (until {when(request.expiresAt)})
       </a>
     ) : (
-      <span className="muted">
-        {request.expiresAt && new Date(request.expiresAt) < new Date()
-          ? 'Expired'
-          : 'Ready (for the admin who asked)'}
-      </span>
+      <span className="muted">{request.refusal ?? 'Not available'}</span>
     );
   return (
     <li className="data-request">

@@ -1,7 +1,12 @@
+import { Writable } from 'node:stream';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
-import { auditLog, dataRequests } from '../schema.ts';
+import { openBytes, sealBytes } from '../crypto.ts';
+import { auditLog, dataRequests, exportChunks } from '../schema.ts';
 import { scheduleJob } from './jobs.ts';
+
+/** An export archive is stored in pieces of this size (the last one smaller). */
+export const ARCHIVE_CHUNK_BYTES = 1 << 20;
 
 /**
  * An admin asks for an export of their server (on the web or with
@@ -49,4 +54,69 @@ export async function requestExport(
     });
     return { request, created: true };
   });
+}
+
+/**
+ * Stores an export's archive as it is written: a MiB at a time, each piece
+ * sealed with the encryption key, in `export_chunks` (so any server replica
+ * can serve it). A write waits for its piece to be stored, so a slow database
+ * slows the archive down instead of filling memory. `bytes` counts what was written.
+ */
+export class ArchiveWriter extends Writable {
+  bytes = 0;
+  private readonly db: Executor;
+  private readonly requestId: string;
+  private parts: Buffer[] = [];
+  private buffered = 0;
+  private seq = 0;
+
+  constructor(db: Executor, requestId: string) {
+    super();
+    this.db = db;
+    this.requestId = requestId;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
+    this.parts.push(chunk);
+    this.buffered += chunk.length;
+    this.bytes += chunk.length;
+    if (this.buffered < ARCHIVE_CHUNK_BYTES) return done();
+    this.store(false).then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void) {
+    this.store(true).then(() => done(), done);
+  }
+
+  /** Stores every full piece buffered (and the rest, at the end). */
+  private async store(end: boolean) {
+    let all = Buffer.concat(this.parts);
+    while (all.length >= ARCHIVE_CHUNK_BYTES || (end && all.length > 0)) {
+      const piece = all.subarray(0, ARCHIVE_CHUNK_BYTES);
+      all = all.subarray(piece.length);
+      const { id, sealed } = sealBytes(piece);
+      await this.db
+        .insert(exportChunks)
+        .values({ requestId: this.requestId, seq: this.seq++, keyId: id, data: sealed });
+    }
+    this.parts = all.length > 0 ? [all] : [];
+    this.buffered = all.length;
+  }
+}
+
+/** Deletes what is stored of an export's archive (before a retry builds it again). */
+export async function clearArchive(db: Executor, requestId: string): Promise<void> {
+  await db.delete(exportChunks).where(eq(exportChunks.requestId, requestId));
+}
+
+/** An export's archive, piece by piece, in order (one piece in memory at a time). */
+export async function* readArchive(db: Executor, requestId: string): AsyncGenerator<Buffer> {
+  for (let seq = 0; ; seq++) {
+    const [piece] = await db
+      .select({ keyId: exportChunks.keyId, data: exportChunks.data })
+      .from(exportChunks)
+      .where(and(eq(exportChunks.requestId, requestId), eq(exportChunks.seq, seq)));
+    if (!piece) return;
+    yield openBytes(piece.keyId, piece.data);
+  }
 }

@@ -25,6 +25,8 @@ export function schemaTables(): Map<string, { table: PgTable; columns: string[] 
 export const tablesWithoutGuild: Record<string, string> = {
   users: "people, shared by every server: a user's row goes when no server's data needs it",
   sessions: 'logins: a user id and encrypted OAuth tokens, nothing of any server',
+  export_chunks:
+    "an export's archive, by its data request (which is the guild's, and takes it along when deleted)",
 };
 
 /** The tables holding a guild's rows: each with a `guild_id` column, plus `guilds` itself. */
@@ -128,7 +130,8 @@ export const DELETED_USER_ID = '0';
  * "Deleted user" with content, attachments and embeds removed; what they
  * answered when opening, their ratings and comments go; their id is replaced
  * by the deleted user's wherever it was recorded. Their user row goes when
- * nothing else needs it (always, for their own request).
+ * nothing else needs it (always, for their own request). Export archives
+ * built before, which hold their data, are withdrawn.
  */
 export async function eraseUser(db: Executor, userId: string, scope: { guildId?: string } = {}) {
   return db.transaction(async (tx) => {
@@ -142,6 +145,25 @@ export async function eraseUser(db: Executor, userId: string, scope: { guildId?:
     const run = async (name: string, query: ReturnType<typeof sql>) => {
       counts[name] = (counts[name] ?? 0) + (await execute(tx, query)).rowCount;
     };
+    // Archives already built hold what is erased now: they are withdrawn (in every
+    // guild where the person wrote, opened, handled or rated a ticket, for their own request).
+    const guildsWithThem = sql`(select guild_id from messages where author_id = ${userId}
+      union select guild_id from tickets where ${userId} in (opener_id, assignee_id, closed_by)
+      union select guild_id from feedback where user_id = ${userId}
+      union select guild_id from events where actor_id = ${userId})`;
+    const withdrawn = await execute<{ id: string }>(
+      tx,
+      sql`with archives as (
+          update data_requests set archive_bytes = null
+          where kind = 'export' and archive_bytes is not null
+            ${scope.guildId ? sql`and guild_id = ${scope.guildId}` : sql`and guild_id in ${guildsWithThem}`}
+          returning id
+        ), pieces as (
+          delete from export_chunks c using archives a where c.request_id = a.id
+        )
+        select id from archives`,
+    );
+    counts.exports = withdrawn.rows.length;
     // Plain SQL here: the emptied encrypted columns are encrypted by hand.
     const emptyContent = encrypt('');
     const emptyList = encrypt('[]');

@@ -1,8 +1,8 @@
-import { eq, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client.ts';
-import { currentKeyId } from '../crypto.ts';
-import { feedback, messages, sessions, tickets } from '../schema.ts';
+import { currentKeyId, openBytes, sealBytes } from '../crypto.ts';
+import { exportChunks, feedback, messages, sessions, tickets } from '../schema.ts';
 import { messageTerms } from './messages.ts';
 import { ticketTerms } from './tickets.ts';
 
@@ -93,6 +93,30 @@ export async function reencryptAll(
       if (rewritten > 0) options.onProgress?.(t.name, done);
       if (rewritten < batch) break;
     }
+  }
+  // Export archives (kept a day) are sealed bytes with their key id beside them.
+  let pieces = 0;
+  for (;;) {
+    const rewritten = await db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(exportChunks)
+        .where(ne(exportChunks.keyId, currentKeyId()))
+        .limit(16)
+        .for('update', { skipLocked: true });
+      for (const row of rows) {
+        const { id, sealed } = sealBytes(openBytes(row.keyId, row.data));
+        await tx
+          .update(exportChunks)
+          .set({ keyId: id, data: sealed })
+          .where(and(eq(exportChunks.requestId, row.requestId), eq(exportChunks.seq, row.seq)));
+      }
+      return rows.length;
+    });
+    pieces += rewritten;
+    total += rewritten;
+    if (rewritten > 0) options.onProgress?.('export_chunks', pieces);
+    if (rewritten < 16) break;
   }
   return total;
 }

@@ -8,7 +8,8 @@ export interface RetentionResult {
   auditLog: number;
   sessions: number;
   closedTickets: number;
-  expiredExports: { id: string; filePath: string | null }[];
+  /** Export archives past their expiry, deleted. */
+  exports: number;
 }
 
 /**
@@ -16,7 +17,7 @@ export interface RetentionResult {
  * expired logins, closed tickets past their server's own window (only where a
  * server set one: by default closed tickets are kept for transcripts; their
  * messages, feedback and events go with them), and export archives past their
- * expiry (returned, so the caller deletes the files). Each purge is one
+ * expiry. Each purge is one
  * statement on rows past a fixed boundary, so running it twice, or on two
  * processes at once, deletes each row once and nothing more.
  */
@@ -46,20 +47,23 @@ export async function purgeExpired(db: Executor, now: Date = new Date()): Promis
         sql`delete from events where ticket_id = any(${`{${closed.rows.map((r) => r.id).join(',')}}`}::uuid[])`,
       );
     }
-    const exports = await execute<{ id: string; filePath: string | null }>(
+    const exports = await execute<{ id: string }>(
       tx,
       sql`with old as (
-          select id, file_path from data_requests
-          where kind = 'export' and file_path is not null and expires_at < ${at}::timestamptz
-          for update skip locked)
-        update data_requests d set file_path = null from old where d.id = old.id
-        returning d.id, old.file_path as "filePath"`,
+          select id from data_requests
+          where kind = 'export' and archive_bytes is not null and expires_at < ${at}::timestamptz
+          for update skip locked
+        ), pieces as (
+          delete from export_chunks c using old where c.request_id = old.id
+        )
+        update data_requests d set archive_bytes = null from old where d.id = old.id
+        returning d.id`,
     );
     return {
       auditLog: audit.rowCount,
       sessions: sessions.rowCount,
       closedTickets: closed.rows.length,
-      expiredExports: exports.rows,
+      exports: exports.rows.length,
     };
   });
 }

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { requestExport } from '@ticketflow/db/repositories/data-requests';
+import { Readable } from 'node:stream';
+import { readArchive, requestExport } from '@ticketflow/db/repositories/data-requests';
 import { countGuildRows, eraseGuild, eraseUser } from '@ticketflow/db/repositories/erasure';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { auditLog, dataRequests, users } from '@ticketflow/db/schema';
@@ -35,7 +34,7 @@ function downloadRefusal(row: RequestRow, viewerId: string): AppError | null {
   if (row.requestedBy !== viewerId) {
     return new ForbiddenError('Only the admin who asked for this export can download it');
   }
-  if (row.status !== 'done' || !row.filePath) {
+  if (row.status !== 'done') {
     return new ConflictError(
       row.status === 'failed'
         ? 'This export failed; ask for a new one'
@@ -44,6 +43,13 @@ function downloadRefusal(row: RequestRow, viewerId: string): AppError | null {
   }
   if ((row.expiresAt?.getTime() ?? 0) <= Date.now()) {
     return new AppError(410, 'gone', 'This export has expired; ask for a new one');
+  }
+  if (row.archiveBytes === null) {
+    return new AppError(
+      410,
+      'gone',
+      "This export was withdrawn when a person's data was erased; ask for a new one",
+    );
   }
   return null;
 }
@@ -61,8 +67,9 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
   const admin = (request: FastifyRequest, guildId: string) =>
     requireAccess(ctx, request, guildId, 'admin');
 
-  const view = (row: RequestRow, viewerId: string) =>
-    dataRequestSchema.parse({
+  const view = (row: RequestRow, viewerId: string) => {
+    const refusal = row.kind === 'export' ? downloadRefusal(row, viewerId) : null;
+    return dataRequestSchema.parse({
       id: row.id,
       kind: row.kind,
       status: row.status,
@@ -73,8 +80,10 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
       createdAt: iso(row.createdAt),
       completedAt: iso(row.completedAt),
       expiresAt: iso(row.expiresAt),
-      downloadable: row.kind === 'export' && downloadRefusal(row, viewerId) === null,
+      downloadable: row.kind === 'export' && refusal === null,
+      refusal: refusal?.message ?? null,
     });
+  };
 
   app.get(
     '/api/guilds/:guildId/data',
@@ -135,18 +144,6 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
       if (!row) throw new NotFoundError('No such export');
       const refusal = downloadRefusal(row, access.userId);
       if (refusal) throw refusal;
-      // downloadRefusal checked it is there.
-      const filePath = row.filePath as string;
-      const size = await stat(filePath).then(
-        (s) => s.size,
-        () => {
-          throw new AppError(
-            410,
-            'gone',
-            'This export is no longer on this server; ask for a new one',
-          );
-        },
-      );
       await audit(ctx.db, request, {
         guildId,
         action: 'export.downloaded',
@@ -154,12 +151,15 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
         targetId: requestId,
       });
       const day = iso(row.completedAt)?.slice(0, 10) ?? 'export';
-      return reply
-        .header('content-type', 'application/zip')
-        .header('content-length', size)
-        .header('cache-control', 'no-store')
-        .header('content-disposition', `attachment; filename="ticketflow-${guildId}-${day}.zip"`)
-        .send(createReadStream(filePath));
+      return (
+        reply
+          .header('content-type', 'application/zip')
+          // downloadRefusal checked it is there.
+          .header('content-length', row.archiveBytes as number)
+          .header('cache-control', 'no-store')
+          .header('content-disposition', `attachment; filename="ticketflow-${guildId}-${day}.zip"`)
+          .send(Readable.from(readArchive(ctx.db, requestId)))
+      );
     },
   );
 
