@@ -1,12 +1,13 @@
 import type { Executor } from '@ticketflow/db/client';
-import { markGuildLeft, upsertGuild } from '@ticketflow/db/repositories/guilds';
+import { markGuildLeft, recordRolesChanged, upsertGuild } from '@ticketflow/db/repositories/guilds';
 import type { Logger } from 'pino';
-import { guildCreatePayload, guildDeletePayload } from './payloads.ts';
+import { guildCreatePayload, guildDeletePayload, guildRolePayload } from './payloads.ts';
 
 /**
  * Joining (or re-joining) a guild stores it and calls off a scheduled
  * erasure; a rename or an ownership transfer (GUILD_UPDATE) is stored at
- * once, since the owner is an admin on the dashboard; being removed from one
+ * once, since the owner is an admin on the dashboard, and so is a role changed
+ * or deleted (what it allows decides who is an admin or staff); being removed from one
  * marks it left and schedules the erasure of its data 30 days later. An
  * outage (`unavailable: true`) is neither.
  */
@@ -26,6 +27,9 @@ export async function handleGuildEvent(
         icon: guild.data.icon ?? null,
         ownerId: guild.data.owner_id,
       });
+    } else if (t === 'GUILD_ROLE_UPDATE' || t === 'GUILD_ROLE_DELETE') {
+      const role = guildRolePayload.safeParse(d);
+      if (role.success) await recordRolesChanged(db, role.data.guild_id);
     } else if (t === 'GUILD_DELETE') {
       const guild = guildDeletePayload.safeParse(d);
       if (!guild.success || guild.data.unavailable) return;

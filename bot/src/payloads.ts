@@ -77,6 +77,9 @@ export const guildCreatePayload = z.object({
   unavailable: z.boolean().optional(),
 });
 
+/** GUILD_ROLE_UPDATE and GUILD_ROLE_DELETE: only the guild matters here. */
+export const guildRolePayload = z.object({ guild_id: snowflake });
+
 export const guildDeletePayload = z.object({
   id: snowflake,
   /** true: an outage; absent: the bot was removed. */

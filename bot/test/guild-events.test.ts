@@ -35,6 +35,15 @@ describe('the guild as Discord changes it', () => {
     expect(event?.data).toEqual({ ownerChanged: true, back: false });
   });
 
+  it('tells the dashboards when a role changes or is deleted (it may decide who is an admin or staff)', async () => {
+    const { guildId } = t.world;
+    const role = t.emulator.control.createRole(guildId, { name: 'Short-lived' });
+    t.emulator.control.updateRole(guildId, role.id, { permissions: 1n << 5n });
+    await eventually(async () => (await guildEvents('guild.roles_changed')).length === 1);
+    t.emulator.control.deleteRole(guildId, role.id);
+    await eventually(async () => (await guildEvents('guild.roles_changed')).length === 2);
+  });
+
   it('marks the guild left when the bot is removed, schedules its erasure and tells the dashboards', async () => {
     t.emulator.control.removeBot(t.world.guildId, t.world.application.id);
     await eventually(async () => (await stored())?.leftAt != null);

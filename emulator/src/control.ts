@@ -66,6 +66,19 @@ export class Control {
     return this.state.createRole(guildId, input);
   }
 
+  updateRole(
+    guildId: string,
+    roleId: string,
+    patch: { name?: string; permissions?: bigint; color?: number; hoist?: boolean },
+  ) {
+    return this.state.updateRole(guildId, roleId, patch);
+  }
+
+  /** Deletes a role; its members lose it. */
+  deleteRole(guildId: string, roleId: string) {
+    this.state.deleteRole(guildId, roleId);
+  }
+
   addMember(guildId: string, userId: string, roleIds: string[] = []) {
     return this.state.addMember(guildId, userId, roleIds);
   }

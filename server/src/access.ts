@@ -149,6 +149,17 @@ export class AccessService {
     return access;
   }
 
+  /** Forgets every role cached for a guild: its roles, and each member's (a role changed or went in Discord). */
+  forgetGuild(guildId: string): void {
+    this.forget(guildId);
+    for (const key of [...this.members.keys()]) {
+      if (key.startsWith(`${guildId}:`)) this.members.delete(key);
+    }
+    for (const key of [...this.inFlight.keys()]) {
+      if (key.startsWith(`member:${guildId}:`)) this.inFlight.delete(key);
+    }
+  }
+
   /** Forgets what is cached for a guild (e.g. after its admin roles changed). */
   forget(guildId: string, userId?: string): void {
     if (userId) {

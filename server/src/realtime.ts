@@ -73,10 +73,11 @@ const guildNotification = z.object({ guildId: z.string(), erased: z.literal(true
 /**
  * Event kinds after which who sees what in the guild may differ: the settings
  * routes' (admin roles, categories' staff roles) and the bot's (a new owner,
- * the bot removed from the guild).
+ * a role changed or deleted in Discord, the bot removed from the guild).
  */
 const ACCESS_KINDS = new Set([
   'guild.updated',
+  'guild.roles_changed',
   'guild.left',
   'settings.updated',
   'category.created',
@@ -256,6 +257,7 @@ export function attachRealtime(
     const { messageId, ...n } = parsed.data;
     // Admin roles or a category's staff roles may have changed (on any instance): this
     // instance's sockets of the guild follow now, not at the next periodic round.
+    if (n.kind === 'guild.roles_changed') ctx.access.forgetGuild(n.guildId);
     if (ACCESS_KINDS.has(n.kind)) void round(n.guildId);
     pending.push(messageId ? { ...n, data: { messageId } } : n);
     if (flushing) return;

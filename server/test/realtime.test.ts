@@ -1,6 +1,6 @@
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
-import { markGuildLeft, upsertGuild } from '@ticketflow/db/repositories/guilds';
+import { markGuildLeft, recordRolesChanged, upsertGuild } from '@ticketflow/db/repositories/guilds';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
@@ -368,6 +368,41 @@ describe('real-time sync over Socket.IO', () => {
     expect(
       (await connect(await login(t, users.owner), url).then((c) => c.join({ guildId }))).ok,
     ).toBe(true);
+  });
+
+  it('follows a role changed or deleted in Discord at once, though the roles are cached for 50 s', async () => {
+    const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
+    const { guildId, users, roles, categories } = t.world;
+    const { emulator, database } = t;
+    // A member made Billing staff by a role of their own.
+    const temp = emulator.control.createRole(guildId, { name: 'Temp staff' });
+    emulator.control.setMemberRoles(guildId, users.member, [temp.id]);
+    const billingRoles = (ids: string[]) =>
+      database.query('update categories set staff_role_ids = $2 where id = $1', [
+        categories.billing,
+        ids,
+      ]);
+    await billingRoles([roles.billing, temp.id]);
+    const admin = await connect(await login(t, users.admin), url);
+    const member = await connect(await login(t, users.member), url);
+    for (const c of [admin, member]) expect((await c.join({ guildId })).ok).toBe(true);
+    const revoked = (c: typeof admin) => new Promise((r) => c.client.on('revoked', r));
+    const adminPermissions = emulator.state.guild(guildId).roles.get(roles.admin)?.permissions;
+    try {
+      // The Admins role loses Administrator: Adam manages nothing now.
+      const adminRevoked = revoked(admin);
+      emulator.control.updateRole(guildId, roles.admin, { permissions: 0n });
+      await recordRolesChanged(database.db, guildId);
+      await expect(adminRevoked).resolves.toEqual({ guildId });
+      // The member's role is deleted: they are nobody's staff now.
+      const memberRevoked = revoked(member);
+      emulator.control.deleteRole(guildId, temp.id);
+      await recordRolesChanged(database.db, guildId);
+      await expect(memberRevoked).resolves.toEqual({ guildId });
+    } finally {
+      emulator.control.updateRole(guildId, roles.admin, { permissions: adminPermissions ?? 0n });
+      await billingRoles([roles.billing]);
+    }
   });
 
   it("takes every instance's sockets out of a guild whose data was erased, and tells them", async () => {

@@ -105,6 +105,22 @@ const purgeKey = (guildId: string) => `purge-guild:${guildId}`;
  * The bot left or was removed: collection stops (the bot ignores the guild's
  * events) and the erasure of its data is scheduled 30 days out.
  */
+/**
+ * A role of the guild changed or went in Discord (its permissions decide who
+ * manages the server; members lose a deleted one): an event, so every server
+ * forgets the roles it cached for the guild and re-checks its sockets.
+ */
+export async function recordRolesChanged(db: Executor, guildId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [known] = await tx
+      .select({ id: guilds.id })
+      .from(guilds)
+      .where(eq(guilds.id, guildId))
+      .for('key share');
+    if (known) await appendEvent(tx, { guildId, kind: 'guild.roles_changed' });
+  });
+}
+
 export async function markGuildLeft(db: Executor, guildId: string, at: Date = new Date()) {
   return db.transaction(async (tx) => {
     const [guild] = await tx
