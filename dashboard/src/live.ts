@@ -12,8 +12,8 @@ import { io, type Socket } from 'socket.io-client';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** The queries (keyed by guild id after the name) that show a guild's own settings. */
-const GUILD_QUERIES = ['guild', 'board', 'categories', 'settings', 'tags', 'panels'];
+/** The queries (keyed by guild id after the name) that show a guild's own settings (and its Discord roles). */
+const GUILD_QUERIES = ['guild', 'board', 'categories', 'settings', 'tags', 'panels', 'discord'];
 
 /** The one socket of the page (same origin, the session cookie authenticates it). */
 let socket: LiveSocket | undefined;

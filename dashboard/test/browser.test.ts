@@ -464,6 +464,11 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await erase.getByRole('button', { name: "Erase this user's data" }).click();
       await erase.getByRole('button', { name: `Erase user ${t.world.users.member2} now` }).click();
       await expect.poll(() => erase.getByRole('status').textContent()).toContain('Erased');
+      // The archive held that person's data: it is withdrawn, and the page says why.
+      await expect.poll(() => download.count()).toBe(0);
+      expect(await p.textContent('main')).toContain(
+        "This export was withdrawn when a person's data was erased; ask for a new one",
+      );
       // Only the owner sees the danger zone.
       expect(await p.getByRole('region', { name: /Danger zone/ }).count()).toBe(0);
 
