@@ -98,6 +98,25 @@ describe('start-up refusals', () => {
     }
   });
 
+  it('says how to turn the members intent on when DISCORD_MEMBER_EVENTS asks for it and Discord refuses', async () => {
+    // An application whose "Server Members Intent" is off (message content only).
+    const app = t.emulator.state.createApplication({
+      name: 'No members',
+      privilegedIntents: 1 << 15,
+    });
+    const r = await refusal('start', {
+      ...wrongToken(),
+      DISCORD_TOKEN: app.botToken,
+      DISCORD_CLIENT_ID: app.id,
+      DISCORD_CLIENT_SECRET: app.clientSecret,
+      DISCORD_MEMBER_EVENTS: 'true',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^Cannot log in to Discord: .*disallowed intents.*DISCORD_MEMBER_EVENTS needs "Server Members Intent" turned on/i,
+    );
+  });
+
   it('refuses a data folder another live TicketFlow is using, for a start and for --reset', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'tf-held-'));
     const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);

@@ -217,9 +217,15 @@ export async function startProduct(
         publicUrl: config.publicUrl,
         log: log.child({ part: 'bot' }),
         ...(config.shards ? { shards: config.shards } : {}),
+        memberEvents: config.memberEvents,
       });
     } catch (error) {
-      await fail(`Cannot log in to Discord: ${reason(error)}`);
+      const why = reason(error);
+      await fail(
+        /disallowed intent/i.test(why) && config.memberEvents
+          ? `Cannot log in to Discord: ${why}. DISCORD_MEMBER_EVENTS needs "Server Members Intent" turned on for the application (Discord developer portal → Bot); turn it on, or unset DISCORD_MEMBER_EVENTS`
+          : `Cannot log in to Discord: ${why}`,
+      );
     }
     const b = bot as Bot;
     closers.push(() => b.stop());

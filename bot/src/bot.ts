@@ -24,6 +24,12 @@ export interface BotOptions {
   /** The dashboard's address for links posted in Discord (the transcript link on close). */
   publicUrl?: string;
   shards?: { count: number; ids: number[] };
+  /**
+   * Ask for the privileged members intent, so a member's role given or taken
+   * in Discord changes their dashboard access at once (it must be enabled for
+   * the application in Discord's developer portal; without it, within a minute).
+   */
+  memberEvents?: boolean;
   outbox?: { pollMs?: number; baseDelayMs?: number; actions?: Record<string, OutboxAction> };
   jobs?: { pollMs?: number; handlers?: Record<string, JobHandler>; autoCloseSweepMs?: number };
 }
@@ -50,6 +56,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       GatewayIntentBits.Guilds,
       GatewayIntentBits.GuildMessages,
       GatewayIntentBits.MessageContent,
+      ...(options.memberEvents ? [GatewayIntentBits.GuildMembers] : []),
     ],
     // Messages are read from raw packets and stored in Postgres, so discord.js keeps none;
     // members and users only for the bot itself.

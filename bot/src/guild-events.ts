@@ -1,15 +1,26 @@
 import type { Executor } from '@ticketflow/db/client';
-import { markGuildLeft, recordRolesChanged, upsertGuild } from '@ticketflow/db/repositories/guilds';
+import {
+  markGuildLeft,
+  notifyMemberChanged,
+  recordRolesChanged,
+  upsertGuild,
+} from '@ticketflow/db/repositories/guilds';
 import type { Logger } from 'pino';
-import { guildCreatePayload, guildDeletePayload, guildRolePayload } from './payloads.ts';
+import {
+  guildCreatePayload,
+  guildDeletePayload,
+  guildMemberPayload,
+  guildRolePayload,
+} from './payloads.ts';
 
 /**
  * Joining (or re-joining) a guild stores it and calls off a scheduled
  * erasure; a rename or an ownership transfer (GUILD_UPDATE) is stored at
  * once, since the owner is an admin on the dashboard, and so is a role changed
- * or deleted (what it allows decides who is an admin or staff); being removed from one
- * marks it left and schedules the erasure of its data 30 days later. An
- * outage (`unavailable: true`) is neither.
+ * or deleted (what it allows decides who is an admin or staff), or a member's
+ * roles (with the members intent); being removed from one marks it left and
+ * schedules the erasure of its data 30 days later. An outage
+ * (`unavailable: true`) is neither.
  */
 export async function handleGuildEvent(
   db: Executor,
@@ -30,6 +41,10 @@ export async function handleGuildEvent(
     } else if (t === 'GUILD_ROLE_UPDATE' || t === 'GUILD_ROLE_DELETE') {
       const role = guildRolePayload.safeParse(d);
       if (role.success) await recordRolesChanged(db, role.data.guild_id);
+    } else if (t === 'GUILD_MEMBER_UPDATE' || t === 'GUILD_MEMBER_REMOVE') {
+      // Only with the members intent (DISCORD_MEMBER_EVENTS): a role given or taken counts at once.
+      const member = guildMemberPayload.safeParse(d);
+      if (member.success) await notifyMemberChanged(db, member.data.guild_id, member.data.user.id);
     } else if (t === 'GUILD_DELETE') {
       const guild = guildDeletePayload.safeParse(d);
       if (!guild.success || guild.data.unavailable) return;

@@ -77,6 +77,12 @@ export const guildCreatePayload = z.object({
   unavailable: z.boolean().optional(),
 });
 
+/** GUILD_MEMBER_UPDATE and GUILD_MEMBER_REMOVE: whose roles may have changed, where. */
+export const guildMemberPayload = z.object({
+  guild_id: snowflake,
+  user: z.object({ id: snowflake }),
+});
+
 /** GUILD_ROLE_UPDATE and GUILD_ROLE_DELETE: only the guild matters here. */
 export const guildRolePayload = z.object({ guild_id: snowflake });
 

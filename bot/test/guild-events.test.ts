@@ -1,3 +1,4 @@
+import { channels } from '@ticketflow/db/bus';
 import { events, guilds, jobs } from '@ticketflow/db/schema';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -53,5 +54,27 @@ describe('the guild as Discord changes it', () => {
       .from(jobs)
       .where(eq(jobs.key, `purge-guild:${t.world.guildId}`));
     expect(purge).toHaveLength(1);
+  });
+});
+
+describe("a member's roles with the members intent", () => {
+  const t = useEmulator();
+  const db = useTestDatabase();
+  useBot(t, db, { memberEvents: true });
+
+  it('tells every server when a member is given or loses a role, or leaves', async () => {
+    const heard: unknown[] = [];
+    const stop = await db.handle.bus.subscribe(channels.guilds, (p) => heard.push(p));
+    try {
+      const { guildId, users, roles } = t.world;
+      t.emulator.control.setMemberRoles(guildId, users.member, [roles.billing]);
+      await eventually(() => heard.length === 1);
+      expect(heard[0]).toEqual({ guildId, userId: users.member, member: true });
+      t.emulator.control.removeMember(guildId, users.member2);
+      await eventually(() => heard.length === 2);
+      expect(heard[1]).toEqual({ guildId, userId: users.member2, member: true });
+    } finally {
+      await stop();
+    }
   });
 });

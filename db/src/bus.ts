@@ -11,7 +11,10 @@ export const channels = {
   outbox: 'tf_outbox',
   /** `{ id }` when a job is scheduled. */
   jobs: 'tf_jobs',
-  /** `{ guildId, erased: true }` when a guild's data was erased: every server drops its sockets from it. */
+  /**
+   * `{ guildId, erased: true }` when a guild's data was erased: every server drops its sockets
+   * from it; `{ guildId, userId, member: true }` when a member's roles changed or they left.
+   */
   guilds: 'tf_guilds',
 } as const;
 

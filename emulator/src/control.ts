@@ -88,6 +88,11 @@ export class Control {
     return this.state.updateGuild(guildId, input);
   }
 
+  /** The member leaves the guild (or is kicked). */
+  removeMember(guildId: string, userId: string) {
+    this.state.removeMember(guildId, userId);
+  }
+
   setMemberRoles(guildId: string, userId: string, roleIds: string[]) {
     return this.state.setMemberRoles(guildId, userId, roleIds);
   }

@@ -67,8 +67,11 @@ const notification = z.object({
   kind: z.string(),
   messageId: z.string().nullish(),
 });
-/** What `tf_guilds` carries (db/src/repositories/erasure.ts). */
-const guildNotification = z.object({ guildId: z.string(), erased: z.literal(true) });
+/** What `tf_guilds` carries: an erasure (erasure.ts), a member's roles changed (guilds.ts). */
+const guildNotification = z.union([
+  z.object({ guildId: z.string(), erased: z.literal(true) }),
+  z.object({ guildId: z.string(), userId: z.string(), member: z.literal(true) }),
+]);
 
 /**
  * Event kinds after which who sees what in the guild may differ: the settings
@@ -268,9 +271,15 @@ export function attachRealtime(
   };
   const subscribed = ctx.database.bus.subscribe(channels.events, onNotification);
   // A guild's data was erased (by any instance, or the purge job): its sockets here leave it.
+  // A member's roles changed: their sockets here follow.
   const guildsSubscribed = ctx.database.bus.subscribe(channels.guilds, (payload) => {
     const parsed = guildNotification.safeParse(payload);
-    if (parsed.success) dropGuild(parsed.data.guildId);
+    if (!parsed.success) return;
+    if ('erased' in parsed.data) return dropGuild(parsed.data.guildId);
+    // A member's roles changed in Discord (or they left): theirs are read again now.
+    const { guildId, userId } = parsed.data;
+    ctx.access.forget(guildId, userId);
+    void round(guildId, userId);
   });
 
   /** Takes every socket of this instance out of a guild's rooms and tells it. */
@@ -336,14 +345,15 @@ export function attachRealtime(
   // ---- Access re-checked: a removed role stops delivery within a minute, and
   // a settings change at once.
   /**
-   * One round (of every guild joined here, or of one): each (user, guild) is
+   * One round (of every guild joined here, of one, or of one member of one): each (user, guild) is
    * resolved once, with the guild's facts read once, however many sockets
    * (tabs, replicas of a dashboard) share it; every socket of the pair follows
    * the answer.
    */
-  async function recheckAll(only?: string): Promise<void> {
+  async function recheckAll(only?: string, onlyUser?: string): Promise<void> {
     const pairs = new Map<string, { userId: string; guildId: string; sockets: TfSocket[] }>();
     for (const socket of io.of('/').sockets.values()) {
+      if (onlyUser !== undefined && socket.data.user?.id !== onlyUser) continue;
       for (const guildId of socket.data.guilds?.keys() ?? []) {
         if (only !== undefined && guildId !== only) continue;
         const key = `${socket.data.user.id}:${guildId}`;
@@ -383,22 +393,23 @@ export function attachRealtime(
   /**
    * Rounds run one after another, so an older answer never lands after a
    * newer one. A periodic round is skipped while any is waiting or running (many
-   * sockets, a slow Discord); a guild's round is queued once however many of
-   * its settings changes arrive before it starts.
+   * sockets, a slow Discord); a guild's (or a member's) round is queued once
+   * however many of its changes arrive before it starts.
    */
   let rounds: Promise<void> = Promise.resolve();
   let waiting = 0;
-  const queuedGuilds = new Set<string>();
-  function round(guildId?: string): Promise<void> {
-    if (guildId !== undefined) {
-      if (queuedGuilds.has(guildId)) return rounds;
-      queuedGuilds.add(guildId);
+  const queued = new Set<string>();
+  function round(guildId?: string, userId?: string): Promise<void> {
+    const key = guildId === undefined ? undefined : `${guildId}:${userId ?? '*'}`;
+    if (key !== undefined) {
+      if (queued.has(key)) return rounds;
+      queued.add(key);
     }
     waiting++;
     rounds = rounds
       .then(() => {
-        if (guildId !== undefined) queuedGuilds.delete(guildId);
-        return recheckAll(guildId);
+        if (key !== undefined) queued.delete(key);
+        return recheckAll(guildId, userId);
       })
       .catch((error: unknown) => options.log?.warn({ err: error }, 'access re-check failed'))
       .finally(() => {

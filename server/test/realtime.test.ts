@@ -1,6 +1,11 @@
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { latestSeq, listTicketEvents } from '@ticketflow/db/repositories/events';
-import { markGuildLeft, recordRolesChanged, upsertGuild } from '@ticketflow/db/repositories/guilds';
+import {
+  markGuildLeft,
+  notifyMemberChanged,
+  recordRolesChanged,
+  upsertGuild,
+} from '@ticketflow/db/repositories/guilds';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import type {
@@ -402,6 +407,26 @@ describe('real-time sync over Socket.IO', () => {
     } finally {
       emulator.control.updateRole(guildId, roles.admin, { permissions: adminPermissions ?? 0n });
       await billingRoles([roles.billing]);
+    }
+  });
+
+  it("follows a member's roles changed in Discord at once when the bot has the members intent, checking only that member", async () => {
+    const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
+    const { guildId, users, roles } = t.world;
+    const staff = await connect(await login(t, users.support), url);
+    const admin = await connect(await login(t, users.admin), url);
+    for (const c of [staff, admin]) expect((await c.join({ guildId })).ok).toBe(true);
+    const revoked = new Promise((r) => staff.client.on('revoked', r));
+    const resolve = vi.spyOn(AccessService.prototype, 'resolve');
+    try {
+      // Cached for 50 s; what the bot sends on GUILD_MEMBER_UPDATE makes it count now.
+      t.emulator.control.setMemberRoles(guildId, users.support, []);
+      await notifyMemberChanged(t.database.db, guildId, users.support);
+      await expect(revoked).resolves.toEqual({ guildId });
+      expect(resolve.mock.calls.map((c) => c[0])).toEqual([users.support]);
+    } finally {
+      resolve.mockRestore();
+      t.emulator.control.setMemberRoles(guildId, users.support, [roles.support]);
     }
   });
 

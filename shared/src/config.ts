@@ -73,6 +73,12 @@ const aesKeyList = z.string().transform((value, ctx) => {
   return keys;
 });
 
+/** A true/false setting, off unless set. */
+const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1')
+  .default(false);
+
 const shardIds = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers, e.g. 0,1,2')
@@ -124,10 +130,8 @@ const envSchema = z
       .min(1, 'must be at least 1')
       .optional(),
     SHARD_IDS: shardIds.optional(),
-    WEBSOCKET_ONLY: z
-      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-      .transform((v) => v === 'true' || v === '1')
-      .default(false),
+    WEBSOCKET_ONLY: flag,
+    DISCORD_MEMBER_EVENTS: flag,
     TF_BOT_BUNDLE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   })
   .superRefine((env, ctx) => {
@@ -230,6 +234,8 @@ export interface Config {
   shards?: { count: number; ids: number[] };
   /** Socket.IO without the polling transport: replicas behind a balancer without sticky sessions. */
   websocketOnly: boolean;
+  /** The bot asks for the members intent: role changes count at once (DISCORD_MEMBER_EVENTS). */
+  memberEvents: boolean;
   /** `--only bot` runs from a bundle with memory settings (app/src/bundle.ts), unless off. */
   botBundle: boolean;
 }
@@ -286,6 +292,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
     ...(env.SENTRY_DSN ? { sentryDsn: env.SENTRY_DSN } : {}),
     logLevel: env.LOG_LEVEL,
     websocketOnly: env.WEBSOCKET_ONLY,
+    memberEvents: env.DISCORD_MEMBER_EVENTS,
     botBundle: env.TF_BOT_BUNDLE === 'on',
     ...(env.SHARD_COUNT
       ? {

@@ -162,4 +162,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ TF_BOT_BUNDLE: 'off' }).botBundle).toBe(false);
     expect(problemsOf({ TF_BOT_BUNDLE: 'no' })).toEqual(['TF_BOT_BUNDLE must be on or off']);
   });
+
+  it('reads the true/false settings, off unless set, and names any other value', () => {
+    expect(loadConfig({})).toMatchObject({ websocketOnly: false, memberEvents: false });
+    expect(loadConfig({ WEBSOCKET_ONLY: '1', DISCORD_MEMBER_EVENTS: 'true' })).toMatchObject({
+      websocketOnly: true,
+      memberEvents: true,
+    });
+    expect(problemsOf({ DISCORD_MEMBER_EVENTS: 'yes' })).toEqual([
+      'DISCORD_MEMBER_EVENTS must be true or false',
+    ]);
+  });
 });

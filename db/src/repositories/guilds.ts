@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import { channels, publish } from '../bus.ts';
 import { type Executor, prepared } from '../client.ts';
 import { categories, guildSequences, guilds, users } from '../schema.ts';
 import { ensureDefaultColumns } from './columns.ts';
@@ -119,6 +120,16 @@ export async function recordRolesChanged(db: Executor, guildId: string): Promise
       .for('key share');
     if (known) await appendEvent(tx, { guildId, kind: 'guild.roles_changed' });
   });
+}
+
+/**
+ * A member's roles changed, or they left the guild (GUILD_MEMBER_UPDATE and
+ * _REMOVE, sent to bots with the members intent): every server forgets their
+ * cached roles and re-checks their sockets. A notification, not an event:
+ * members change often, and dashboards have nothing to show for it.
+ */
+export async function notifyMemberChanged(db: Executor, guildId: string, userId: string) {
+  await publish(db, channels.guilds, { guildId, userId, member: true });
 }
 
 export async function markGuildLeft(db: Executor, guildId: string, at: Date = new Date()) {
