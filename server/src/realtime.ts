@@ -156,6 +156,23 @@ export function attachRealtime(
     }
   }
 
+  /**
+   * Access changes seen per guild (settings, roles, a member): a join that
+   * resolved while one arrived resolves again, since the re-check that change
+   * started did not see a socket that had not joined yet.
+   */
+  const accessChanges = new Map<string, number>();
+  const accessChanged = (guildId: string) =>
+    accessChanges.set(guildId, (accessChanges.get(guildId) ?? 0) + 1);
+  async function resolveCurrent(userId: string, guildId: string) {
+    for (let attempt = 1; ; attempt++) {
+      const before = accessChanges.get(guildId) ?? 0;
+      const access = await ctx.access.resolve(userId, guildId);
+      // A guild whose roles keep changing: the periodic re-check covers the rest.
+      if ((accessChanges.get(guildId) ?? 0) === before || attempt === 3) return access;
+    }
+  }
+
   io.on('connection', (socket) => {
     socket.on('join', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -163,7 +180,7 @@ export function attachRealtime(
       if (!parsed.success) return reply({ ok: false, error: 'bad_request' });
       try {
         const { guildId } = parsed.data;
-        const access = await ctx.access.resolve(socket.data.user.id, guildId);
+        const access = await resolveCurrent(socket.data.user.id, guildId);
         if (!access) return reply({ ok: false, error: 'not_found' });
         const { ticketId } = parsed.data;
         if (ticketId) {
@@ -261,7 +278,10 @@ export function attachRealtime(
     // Admin roles or a category's staff roles may have changed (on any instance): this
     // instance's sockets of the guild follow now, not at the next periodic round.
     if (n.kind === 'guild.roles_changed') ctx.access.forgetGuild(n.guildId);
-    if (ACCESS_KINDS.has(n.kind)) void round(n.guildId);
+    if (ACCESS_KINDS.has(n.kind)) {
+      accessChanged(n.guildId);
+      void round(n.guildId);
+    }
     pending.push(messageId ? { ...n, data: { messageId } } : n);
     if (flushing) return;
     flushing = true;
@@ -279,6 +299,7 @@ export function attachRealtime(
     // A member's roles changed in Discord (or they left): theirs are read again now.
     const { guildId, userId } = parsed.data;
     ctx.access.forget(guildId, userId);
+    accessChanged(guildId);
     void round(guildId, userId);
   });
 

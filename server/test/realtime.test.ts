@@ -350,6 +350,52 @@ describe('real-time sync over Socket.IO', () => {
     }
   });
 
+  it('resolves a join again when a category changed while it was being resolved (the re-check could not see it yet)', async () => {
+    const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
+    const { guildId, users, roles, categories } = t.world;
+    const admin = await connect(await login(t, users.admin), url);
+    expect((await admin.join({ guildId })).ok).toBe(true);
+    const staff = await connect(await login(t, users.support), url);
+    const original = AccessService.prototype.resolve;
+    let resolved = false;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The staff member's first resolution reads the old settings, then waits.
+    const resolve = vi
+      .spyOn(AccessService.prototype, 'resolve')
+      .mockImplementationOnce(async function (this: AccessService, ...args) {
+        const access = await original.apply(this, args);
+        resolved = true;
+        await gate;
+        return access;
+      });
+    const adminCookie = await login(t, users.admin);
+    const supportRoles = (ids: string[]) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/guilds/${guildId}/categories/${categories.support}`,
+        headers: { cookie: adminCookie },
+        payload: { staffRoleIds: ids },
+      });
+    try {
+      const joining = staff.join({ guildId });
+      await eventually(() => resolved);
+      const changed = await supportRoles([roles.billing]);
+      expect(changed.statusCode).toBe(200);
+      // This instance has handled the change once the admin's socket has its event.
+      const seq = await latestSeq(t.database.db, guildId);
+      await eventually(() => admin.received.find((e) => e.seq === seq));
+      release();
+      expect(await joining).toEqual({ ok: false, error: 'not_found' });
+    } finally {
+      release();
+      resolve.mockRestore();
+      expect((await supportRoles([roles.support])).statusCode).toBe(200);
+    }
+  });
+
   it("revokes a former owner's sockets as soon as the bot stores the transfer, and everyone's when the bot leaves", async () => {
     const { url } = await t.listening({ realtime: { recheckMs: 3_600_000 } });
     const { guildId, users } = t.world;
