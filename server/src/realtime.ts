@@ -14,13 +14,15 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { type Access, RECHECK_MS, seesCategory } from './access.ts';
 import type { ServerContext } from './context.ts';
-import { type HydratedEvent, hydrateEvents, type RawEvent } from './live.ts';
+import { type HydratedEvent, hydrateEvents, maysee, type RawEvent } from './live.ts';
 import { findSession, type SessionUser } from './sessions.ts';
 
 interface SocketData {
   user: SessionUser;
-  /** Guild rooms joined, with the access they were joined with. */
+  /** Guilds followed (their rooms, or only some of their tickets), with the access now in force. */
   guilds: Map<string, Access>;
+  /** Guilds whose rooms are joined (a board), not only tickets of them. */
+  boards: Set<string>;
   /** Ticket rooms joined, by guild. */
   tickets: Map<string, string>;
 }
@@ -124,6 +126,7 @@ export function attachRealtime(
       if (!session) return next(new Error('unauthorized'));
       socket.data.user = session.user;
       socket.data.guilds = new Map();
+      socket.data.boards = new Set();
       socket.data.tickets = new Map();
       next();
     } catch {
@@ -140,6 +143,13 @@ export function attachRealtime(
     if (access.all) void socket.join(allRoom(g));
     else for (const c of access.categoryIds) void socket.join(categoryRoom(g, c));
     socket.data.guilds.set(g, access);
+    socket.data.boards.add(g);
+  }
+
+  /** The access now in force for a guild the socket follows: its rooms follow it. */
+  function applyAccess(socket: TfSocket, access: Access) {
+    if (socket.data.boards.has(access.guildId)) joinGuildRooms(socket, access);
+    else socket.data.guilds.set(access.guildId, access);
   }
 
   function leaveGuild(socket: TfSocket, guildId: string) {
@@ -148,6 +158,7 @@ export function attachRealtime(
         void socket.leave(room);
     }
     socket.data.guilds.delete(guildId);
+    socket.data.boards.delete(guildId);
     for (const [ticketId, g] of socket.data.tickets) {
       if (g === guildId) {
         void socket.leave(ticketRoom(ticketId));
@@ -193,6 +204,7 @@ export function attachRealtime(
           }
           await socket.join(ticketRoom(ticketId));
           socket.data.tickets.set(ticketId, guildId);
+          applyAccess(socket, access);
         } else {
           joinGuildRooms(socket, access);
         }
@@ -206,10 +218,13 @@ export function attachRealtime(
       const parsed = joinRequest.safeParse(raw);
       if (!parsed.success) return;
       const { ticketId } = parsed.data;
+      const { guildId } = parsed.data;
       if (ticketId) {
         void socket.leave(ticketRoom(ticketId));
         socket.data.tickets.delete(ticketId);
-      } else leaveGuild(socket, parsed.data.guildId);
+        const following = [...socket.data.tickets.values()].includes(guildId);
+        if (!following && !socket.data.boards.has(guildId)) socket.data.guilds.delete(guildId);
+      } else leaveGuild(socket, guildId);
     });
   });
 
@@ -263,12 +278,28 @@ export function attachRealtime(
               ...(h.categoryId && !h.gone ? [categoryRoom(guildId, h.categoryId)] : []),
               ...(h.gone ? [] : [ticketRoom(ticketId)]),
             ].filter(occupied);
-      if (scoped.length > 0) io.to(scoped).except(all).emit('event', h.event);
+      // A ticket's viewers who may not see it now (moved to another category, a role gone).
+      const hidden = ticketId === null || h.gone ? [] : hiddenIn(ticketRoom(ticketId), guildId, h);
+      if (scoped.length > 0)
+        io.to(scoped)
+          .except([all, ...hidden])
+          .emit('event', h.event);
       if (ticketId !== null && occupied(guildRoom(guildId)))
         io.to(guildRoom(guildId))
           .except([all, ...scoped])
           .emit('tick', { guildId, seq });
+      if (hidden.length > 0) io.to(hidden).emit('tick', { guildId, seq });
     }
+  }
+
+  /** The sockets of a room (by id) whose access to the guild does not see the event. */
+  function hiddenIn(room: string, guildId: string, h: HydratedEvent): string[] {
+    const out: string[] = [];
+    for (const id of io.of('/').adapter.rooms.get(room) ?? []) {
+      const access = io.of('/').sockets.get(id)?.data.guilds.get(guildId);
+      if (!access || !maysee(access, h)) out.push(id);
+    }
+    return out;
   }
 
   const onNotification = (payload: unknown) => {
@@ -402,7 +433,7 @@ export function attachRealtime(
             access.all !== before.all ||
             access.categoryIds.join() !== before.categoryIds.join()
           ) {
-            joinGuildRooms(socket, access);
+            applyAccess(socket, access);
             socket.emit('access', { guildId });
           }
         }

@@ -493,6 +493,39 @@ describe('real-time sync over Socket.IO', () => {
     await second.close();
   });
 
+  it("stops a ticket room's events for a viewer who may no longer see the ticket: moved to another category, or their role gone", async () => {
+    // An instance of its own: the role taken away below is cached there, not on the others.
+    const { url } = await t.listening();
+    const { guildId, users, roles, categories } = t.world;
+    const ticket = await seedTicket(t, categories.support);
+    // Only the ticket, not the board.
+    const viewer = await connect(await login(t, users.support), url);
+    expect((await viewer.join({ guildId, ticketId: ticket.id })).ok).toBe(true);
+    const billing = await connect(await login(t, users.billing), url);
+    expect((await billing.join({ guildId })).ok).toBe(true);
+
+    // Transferred to Billing: its messages are Billing's now.
+    const moved = await updateTicket(t.database.db, ticket.id, { categoryId: categories.billing });
+    if (moved.conflict) throw new Error('conflict');
+    const r = await message(ticket.id, 'billing only now');
+    if (!r.changed) throw new Error('not stored');
+    await eventually(() => billing.received.find((e) => e.seq === r.seq));
+    await eventually(() => viewer.ticks.includes(r.seq));
+    expect(viewer.received.find((e) => e.seq === r.seq)).toBeUndefined();
+
+    // Back in Support, and the viewer's role is taken away in Discord: the re-check finds them.
+    const back = await updateTicket(t.database.db, ticket.id, { categoryId: categories.support });
+    if (back.conflict) throw new Error('conflict');
+    const revoked = new Promise((resolve) => viewer.client.on('revoked', resolve));
+    try {
+      t.emulator.control.setMemberRoles(guildId, users.support, []);
+      await notifyMemberChanged(t.database.db, guildId, users.support);
+      await expect(revoked).resolves.toEqual({ guildId });
+    } finally {
+      t.emulator.control.setMemberRoles(guildId, users.support, [roles.support]);
+    }
+  });
+
   it('a ticket room gets the ticket’s events', async () => {
     const cookie = await login(t, t.world.users.support);
     const ticket = await seedTicket(t, t.world.categories.support);
