@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Bot } from '@ticketflow/bot/bot';
 import { startTestBot } from '@ticketflow/bot/test/support';
 import { saveTag } from '@ticketflow/db/repositories/tags';
+import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
@@ -330,7 +331,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     });
   });
 
-  it("follows changes to the guild on an open board: an admin's new column, a category given to the staff member's role and taken back, a role given in Discord and taken away", async () => {
+  it("follows changes to the guild on an open board: an admin's new column, a category given to the staff member's role and taken back, a role given in Discord and taken away, a ticket transferred away and back", async () => {
     await page.goto(`${t.url}/g/${t.world.guildId}`);
     await expect.poll(() => card(page, tickets.second.id).count()).toBe(1);
     const admin = await login(t, t.world.users.admin);
@@ -366,6 +367,18 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       t.emulator.control.setMemberRoles(guildId, users.support, [roles.support]);
     }
     await expect.poll(() => card(page, tickets.billing.id).count(), { timeout: 10_000 }).toBe(0);
+    // A ticket transferred to Billing leaves the Support staff member's board, and comes back.
+    const transfer = (categoryId: string) =>
+      updateTicket(
+        t.database.db,
+        tickets.second.id,
+        { categoryId },
+        { kind: 'ticket.transferred' },
+      );
+    await transfer(t.world.categories.billing);
+    await expect.poll(() => card(page, tickets.second.id).count()).toBe(0);
+    await transfer(t.world.categories.support);
+    await expect.poll(() => card(page, tickets.second.id).count()).toBe(1);
     expect((await send('DELETE', `/columns/${created.json().id}`)).statusCode).toBe(204);
     await expect.poll(() => column(page, 'Waiting on customer').count()).toBe(0);
   });

@@ -19,6 +19,8 @@ export interface HydratedEvent {
   categoryId: string | null;
   /** The ticket no longer exists (erased): only admins see that it went. */
   gone: boolean;
+  /** A transfer's previous category, whose viewers are told the ticket left it. */
+  fromCategoryId: string | null;
 }
 
 /**
@@ -55,8 +57,20 @@ export async function hydrateEvents(db: Executor, events: RawEvent[]): Promise<H
       },
       categoryId: card?.categoryId ?? null,
       gone: e.ticketId !== null && !card,
+      fromCategoryId: typeof e.data?.fromCategoryId === 'string' ? e.data.fromCategoryId : null,
     };
   });
+}
+
+/**
+ * What a viewer with this access is told of the event: all of it, only that
+ * the ticket left a category of theirs (a transfer: no card), or nothing.
+ */
+export function viewOf(access: Access, h: HydratedEvent): LiveEvent | null {
+  if (maysee(access, h)) return h.event;
+  if (h.fromCategoryId !== null && !h.gone && seesCategory(access, h.fromCategoryId))
+    return { ...h.event, card: null, message: null };
+  return null;
 }
 
 /** Whether a viewer with this access may see the event's details. */

@@ -68,6 +68,8 @@ const notification = z.object({
   ticketId: z.string().nullable(),
   kind: z.string(),
   messageId: z.string().nullish(),
+  /** A transfer's previous category. */
+  fromCategoryId: z.string().nullish(),
 });
 /** What `tf_guilds` carries: an erasure (erasure.ts), a member's roles changed (guilds.ts). */
 const guildNotification = z.union([
@@ -284,9 +286,18 @@ export function attachRealtime(
         io.to(scoped)
           .except([all, ...hidden])
           .emit('event', h.event);
+      // Moved out of a category: its viewers who cannot follow it learn that it left (no card).
+      const left =
+        h.fromCategoryId && h.fromCategoryId !== h.categoryId && !h.gone
+          ? [categoryRoom(guildId, h.fromCategoryId)].filter(occupied)
+          : [];
+      if (left.length > 0)
+        io.to(left)
+          .except([all, ...scoped])
+          .emit('event', { ...h.event, card: null, message: null });
       if (ticketId !== null && occupied(guildRoom(guildId)))
         io.to(guildRoom(guildId))
-          .except([all, ...scoped])
+          .except([all, ...scoped, ...left])
           .emit('tick', { guildId, seq });
       if (hidden.length > 0) io.to(hidden).emit('tick', { guildId, seq });
     }
@@ -305,7 +316,7 @@ export function attachRealtime(
   const onNotification = (payload: unknown) => {
     const parsed = notification.safeParse(payload);
     if (!parsed.success) return;
-    const { messageId, ...n } = parsed.data;
+    const { messageId, fromCategoryId, ...n } = parsed.data;
     // Admin roles or a category's staff roles may have changed (on any instance): this
     // instance's sockets of the guild follow now, not at the next periodic round.
     if (n.kind === 'guild.roles_changed') ctx.access.forgetGuild(n.guildId);
@@ -313,7 +324,17 @@ export function attachRealtime(
       accessChanged(n.guildId);
       void round(n.guildId);
     }
-    pending.push(messageId ? { ...n, data: { messageId } } : n);
+    pending.push(
+      messageId || fromCategoryId
+        ? {
+            ...n,
+            data: {
+              ...(messageId ? { messageId } : {}),
+              ...(fromCategoryId ? { fromCategoryId } : {}),
+            },
+          }
+        : n,
+    );
     if (flushing) return;
     flushing = true;
     void flush().finally(() => {

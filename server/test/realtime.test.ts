@@ -526,6 +526,37 @@ describe('real-time sync over Socket.IO', () => {
     }
   });
 
+  it("tells the old category's staff that a transferred ticket left (no card), the new one's get the card, and so does the events route", async () => {
+    const { guildId, users, categories } = t.world;
+    const support = await connect(await login(t, users.support));
+    const billing = await connect(await login(t, users.billing));
+    for (const c of [support, billing]) expect((await c.join({ guildId })).ok).toBe(true);
+    const ticket = await seedTicket(t, categories.support);
+    const moved = await updateTicket(
+      t.database.db,
+      ticket.id,
+      { categoryId: categories.billing },
+      { kind: 'ticket.transferred' },
+    );
+    if (moved.conflict) throw new Error('conflict');
+    const told = await eventually(() => support.received.find((e) => e.seq === moved.seq));
+    expect(told).toMatchObject({ kind: 'ticket.transferred', ticketId: ticket.id, card: null });
+    expect(support.ticks).not.toContain(moved.seq);
+    const got = await eventually(() => billing.received.find((e) => e.seq === moved.seq));
+    expect(got.card?.categoryId).toBe(categories.billing);
+    // A client resuming through the events route is told the same.
+    const cookie = await login(t, users.support);
+    const res = await t.app.inject({
+      url: `/api/guilds/${guildId}/events?after=${moved.seq - 1}`,
+      headers: { cookie },
+    });
+    expect(res.json().events).toEqual([told]);
+    // Anything later about it is not theirs: a tick.
+    const r = await message(ticket.id, 'for billing');
+    if (!r.changed) throw new Error('not stored');
+    await eventually(() => support.ticks.includes(r.seq));
+  });
+
   it('a ticket room gets the ticket’s events', async () => {
     const cookie = await login(t, t.world.users.support);
     const ticket = await seedTicket(t, t.world.categories.support);

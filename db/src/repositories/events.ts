@@ -64,7 +64,7 @@ export function appendEventsCtes(guildId: string): SQL {
     ), notified as (
       select seq, kind, data, pg_notify(${channels.events}, json_build_object(
         'guildId', ${guildId}::text, 'seq', seq, 'ticketId', ticket_id, 'kind', kind,
-        'messageId', data->>'messageId')::text)
+        'messageId', data->>'messageId', 'fromCategoryId', data->>'fromCategoryId')::text)
       from added order by seq
     )`;
 }

@@ -243,6 +243,16 @@ export async function updateTicket(
   } = {},
 ) {
   return db.transaction(async (tx) => {
+    // A transfer records where the ticket came from: that category's viewers are told it left.
+    let fromCategoryId: string | null | undefined;
+    if (change.categoryId !== undefined) {
+      const [row] = await tx
+        .select({ categoryId: tickets.categoryId })
+        .from(tickets)
+        .where(eq(tickets.id, ticketId))
+        .for('update');
+      if (row && row.categoryId !== change.categoryId) fromCategoryId = row.categoryId;
+    }
     let searchTerms: string[] | undefined;
     if (change.topic !== undefined) {
       // The topic is encrypted: its blind index is rebuilt here, with the answers'.
@@ -280,6 +290,7 @@ export async function updateTicket(
       data: {
         ...change,
         ...(change.topic !== undefined ? { topic: change.topic === null ? null : true } : {}),
+        ...(fromCategoryId ? { fromCategoryId } : {}),
         ...options.data,
       },
     });

@@ -20,7 +20,7 @@ import { LRUCache } from 'lru-cache';
 import { seesCategory } from '../../access.ts';
 import { requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import type { UserGuild } from '../../discord.ts';
-import { hydrateEvents, maysee } from '../../live.ts';
+import { hydrateEvents, viewOf } from '../../live.ts';
 
 export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -121,7 +121,7 @@ export function registerGuildRoutes(root: FastifyInstance, ctx: ServerContext): 
       const hydrated = await hydrateEvents(ctx.db, rows);
       const last = rows.at(-1)?.seq ?? request.query.after;
       return {
-        events: hydrated.filter((h) => maysee(access, h)).map((h) => h.event),
+        events: hydrated.flatMap((h) => viewOf(access, h) ?? []),
         seq: last,
         hasMore: rows.length === request.query.limit,
       };
