@@ -46,11 +46,70 @@ export function withCard(board: BoardResponse, card: Card, index?: number): Boar
   return { ...board, columns };
 }
 
-/** Puts a card where its column and position say, in every cached board of the guild. */
-export function placeCard(client: QueryClient, guildId: string, card: Card, seq?: number) {
-  client.setQueriesData<BoardResponse>({ queryKey: ['board', guildId] }, (board) =>
-    board ? { ...withCard(board, card), seq: Math.max(board.seq, seq ?? board.seq) } : board,
+/** The board without the card (it no longer matches the board's filters). */
+export function withoutCard(board: BoardResponse, cardId: string): BoardResponse {
+  const columns = board.columns.map((column) =>
+    column.cards.some((c) => c.id === cardId)
+      ? {
+          ...column,
+          cards: column.cards.filter((c) => c.id !== cardId),
+          total: column.total - 1,
+        }
+      : column,
   );
+  return { ...board, columns };
+}
+
+/**
+ * Whether a card belongs on a board read with these filters (the board's
+ * query string): yes, no, or unknown for a text search, which only the
+ * server can answer (message text is encrypted there, searched by a blind index).
+ */
+export function cardMatches(card: Card, query: string, meId: string | undefined): boolean | null {
+  const q = new URLSearchParams(query);
+  const list = (name: string) => q.get(name)?.split(',').filter(Boolean) ?? [];
+  const category = list('category');
+  if (category.length > 0 && !category.includes(card.categoryId ?? '')) return false;
+  const priority = list('priority');
+  if (priority.length > 0 && !priority.includes(card.priority)) return false;
+  const label = q.get('label');
+  if (label && !card.labels.includes(label)) return false;
+  const status = q.get('status');
+  if ((status === 'open' || status === 'closed') && card.status !== status) return false;
+  const assignee = q.get('assignee');
+  if (assignee === 'unassigned' && card.assignee !== null) return false;
+  if (assignee === 'me' && (meId === undefined || card.assignee?.id !== meId)) return false;
+  if (assignee && assignee !== 'me' && assignee !== 'unassigned' && card.assignee?.id !== assignee)
+    return false;
+  return q.get('q') ? null : true;
+}
+
+/**
+ * Puts a card where its column and position say, in every cached board of
+ * the guild whose filters it matches, and takes it off the others (a card
+ * assigned away leaves "Assigned to me"). On a text search's board it is
+ * only updated where it is shown.
+ */
+export function placeCard(client: QueryClient, guildId: string, card: Card, seq?: number) {
+  const meId = client.getQueryData<{ user: { id: string } }>(['me'])?.user.id;
+  for (const [key, board] of client.getQueriesData<BoardResponse>({
+    queryKey: ['board', guildId],
+  })) {
+    if (!board) continue;
+    const query = typeof key[2] === 'string' ? key[2] : '';
+    const matches = cardMatches(card, query, meId);
+    const shown = board.columns.some((c) => c.cards.some((x) => x.id === card.id));
+    const next =
+      matches === false
+        ? withoutCard(board, card.id)
+        : matches === null && !shown
+          ? board
+          : withCard(board, card);
+    client.setQueryData<BoardResponse>(key, {
+      ...next,
+      seq: Math.max(board.seq, seq ?? board.seq),
+    });
+  }
 }
 
 /**

@@ -383,6 +383,29 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await expect.poll(() => column(page, 'Waiting on customer').count()).toBe(0);
   });
 
+  it('keeps a filtered board to its filter as changes arrive: "Assigned to me" gains and loses cards, and ignores the rest', async () => {
+    await page.goto(`${t.url}/g/${t.world.guildId}?assignee=me`);
+    await expect.poll(() => page.locator('[data-column]').count()).toBeGreaterThan(0);
+    expect(await card(page, tickets.second.id).count()).toBe(0);
+    const assign = (ticketId: string, assigneeId: string | null) =>
+      updateTicket(t.database.db, ticketId, { assigneeId }, { kind: 'ticket.assigned' });
+    // Activity on a ticket that is not theirs, then one assigned to them: only that one shows.
+    t.emulator.control.sendMessage(
+      t.world.users.member,
+      tickets.second.channelId ?? '',
+      'Any news?',
+    );
+    await eventuallyRow(
+      `select 1 from messages where ticket_id = '${tickets.second.id}' and created_at > now() - interval '1 minute'`,
+    );
+    await assign(tickets.support.id, t.world.users.support);
+    await expect.poll(() => card(page, tickets.support.id).count()).toBe(1);
+    expect(await card(page, tickets.second.id).count()).toBe(0);
+    // Assigned to someone else: it leaves.
+    await assign(tickets.support.id, null);
+    await expect.poll(() => card(page, tickets.support.id).count()).toBe(0);
+  });
+
   it('lets an admin create a category with a question and post a panel; staff get no settings', async () => {
     const adminBrowser = await launchBrowser();
     try {
