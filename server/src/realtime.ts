@@ -219,8 +219,7 @@ export function attachRealtime(
     socket.on('leave', (raw) => {
       const parsed = joinRequest.safeParse(raw);
       if (!parsed.success) return;
-      const { ticketId } = parsed.data;
-      const { guildId } = parsed.data;
+      const { guildId, ticketId } = parsed.data;
       if (ticketId) {
         void socket.leave(ticketRoom(ticketId));
         socket.data.tickets.delete(ticketId);
@@ -317,8 +316,8 @@ export function attachRealtime(
     const parsed = notification.safeParse(payload);
     if (!parsed.success) return;
     const { messageId, fromCategoryId, ...n } = parsed.data;
-    // Admin roles or a category's staff roles may have changed (on any instance): this
-    // instance's sockets of the guild follow now, not at the next periodic round.
+    // Who sees what may have changed (settings on any instance, the owner or a role in
+    // Discord): this instance's sockets of the guild follow now, not at the next round.
     if (n.kind === 'guild.roles_changed') ctx.access.forgetGuild(n.guildId);
     if (ACCESS_KINDS.has(n.kind)) {
       accessChanged(n.guildId);
