@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Executor, prepared } from '@ticketflow/db/client';
+import { decrypt } from '@ticketflow/db/crypto';
 import { accessFactsFields, type GuildAccessFacts } from '@ticketflow/db/repositories/guilds';
 import { guildSequences, guilds, sessions, users } from '@ticketflow/db/schema';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
@@ -54,7 +55,8 @@ export async function createSession(
 
 const sessionFields = {
   idHash: sessions.idHash,
-  accessToken: sessions.accessToken,
+  // As stored (encrypted): decrypted only by a request that calls Discord as the user.
+  sealedAccessToken: sql<string | null>`${sessions.accessToken}`,
   tokenExpiresAt: sessions.tokenExpiresAt,
   expiresAt: sessions.expiresAt,
   lastSeenAt: sessions.lastSeenAt,
@@ -92,7 +94,7 @@ async function liveSessionOf(
   db: Executor,
   row: {
     idHash: string;
-    accessToken: string | null;
+    sealedAccessToken: string | null;
     tokenExpiresAt: Date | null;
     expiresAt: Date;
     lastSeenAt: Date;
@@ -108,10 +110,19 @@ async function liveSessionOf(
       .set({ lastSeenAt: sql`now()`, expiresAt })
       .where(eq(sessions.idHash, row.idHash));
   }
+  // Most requests never call Discord as the user: decrypting the token for each of
+  // them cost a sixth of the board's requests per second (docs/decisions.md).
+  let accessToken: string | null | undefined;
   return {
     idHash: row.idHash,
     user: row.user,
-    accessToken: row.accessToken,
+    get accessToken() {
+      accessToken ??= row.sealedAccessToken === null ? null : decrypt(row.sealedAccessToken);
+      return accessToken;
+    },
+    set accessToken(value: string | null) {
+      accessToken = value;
+    },
     tokenExpiresAt: row.tokenExpiresAt,
     expiresAt,
     renewed,

@@ -1,7 +1,7 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ForbiddenError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import type { ServerContext } from '../context.ts';
 
 export interface RateLimits {
@@ -34,7 +34,10 @@ export async function registerHardening(
   ctx: ServerContext,
   limits: RateLimits,
 ): Promise<void> {
-  await app.register(helmet, {
+  // Helmet's middleware, built once: @fastify/helmet builds it again on every
+  // request (parsing the CSP each time), which cost a third of the board's
+  // requests per second (docs/decisions.md).
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -61,6 +64,11 @@ export async function registerHardening(
     // Discord avatars are cross-origin images.
     crossOriginEmbedderPolicy: false,
     hsts: ctx.secure,
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+      error ? done(error as Error) : done(),
+    );
   });
 
   await app.register(rateLimit, {
