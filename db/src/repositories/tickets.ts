@@ -243,26 +243,23 @@ export async function updateTicket(
   } = {},
 ) {
   return db.transaction(async (tx) => {
+    // What the change needs of the row as it was, locked until the update.
+    const [before] =
+      change.categoryId !== undefined || change.topic !== undefined
+        ? await tx
+            .select({ categoryId: tickets.categoryId, answers: tickets.answers })
+            .from(tickets)
+            .where(eq(tickets.id, ticketId))
+            .for('update')
+        : [];
     // A transfer records where the ticket came from: that category's viewers are told it left.
-    let fromCategoryId: string | null | undefined;
-    if (change.categoryId !== undefined) {
-      const [row] = await tx
-        .select({ categoryId: tickets.categoryId })
-        .from(tickets)
-        .where(eq(tickets.id, ticketId))
-        .for('update');
-      if (row && row.categoryId !== change.categoryId) fromCategoryId = row.categoryId;
-    }
-    let searchTerms: string[] | undefined;
-    if (change.topic !== undefined) {
-      // The topic is encrypted: its blind index is rebuilt here, with the answers'.
-      const [row] = await tx
-        .select({ answers: tickets.answers })
-        .from(tickets)
-        .where(eq(tickets.id, ticketId))
-        .for('update');
-      searchTerms = ticketTerms(change.topic, row?.answers);
-    }
+    const fromCategoryId =
+      change.categoryId !== undefined && before && before.categoryId !== change.categoryId
+        ? before.categoryId
+        : null;
+    // The topic is encrypted: its blind index is rebuilt here, with the answers'.
+    const searchTerms =
+      change.topic !== undefined ? ticketTerms(change.topic, before?.answers) : undefined;
     const [ticket] = await tx
       .update(tickets)
       .set({
