@@ -111,7 +111,7 @@ async function liveSessionOf(
       .where(eq(sessions.idHash, row.idHash));
   }
   // Most requests never call Discord as the user: decrypting the token for each of
-  // them cost a sixth of the board's requests per second (docs/decisions.md).
+  // them cost a fifth of the board's requests per second (docs/decisions.md).
   let accessToken: string | null | undefined;
   return {
     idHash: row.idHash,

@@ -35,7 +35,7 @@ export async function registerHardening(
   limits: RateLimits,
 ): Promise<void> {
   // Helmet's middleware, built once: @fastify/helmet builds it again on every
-  // request (parsing the CSP each time), which cost a third of the board's
+  // request (parsing the CSP each time), which cost a quarter of the board's
   // requests per second (docs/decisions.md).
   const securityHeaders = helmet({
     contentSecurityPolicy: {
