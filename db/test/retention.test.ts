@@ -76,6 +76,12 @@ describe('retention', () => {
     expect(await exists('events', 'ticket_id', expired)).toBe(false);
     for (const id of [edge, recent, kept, open.id])
       expect(await exists('tickets', 'id', id)).toBe(true);
+    // Open boards are told (a guild-level event), so the purged card does not linger.
+    const told = await t.handle.query<{ data: unknown }>(
+      "select data from events where guild_id = $1 and kind = 'tickets.purged'",
+      [windowed],
+    );
+    expect(told.map((e) => e.data)).toEqual([{ count: 1 }]);
 
     expect(await purgeExpired(t.handle.db, now)).toMatchObject({ auditLog: 0, closedTickets: 0 });
   });

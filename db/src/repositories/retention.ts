@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, execute } from '../client.ts';
+import { appendEvent } from './events.ts';
 
 /** Audit and usage logs are kept this long (the privacy promise), then purged. */
 export const AUDIT_RETENTION_DAYS = 90;
@@ -32,13 +33,13 @@ export async function purgeExpired(db: Executor, now: Date = new Date()): Promis
       tx,
       sql`delete from sessions where expires_at < ${at}::timestamptz`,
     );
-    const closed = await execute<{ id: string }>(
+    const closed = await execute<{ id: string; guild_id: string }>(
       tx,
       sql`delete from tickets t using guilds g
         where g.id = t.guild_id and t.status = 'closed'
           and jsonb_typeof(g.settings->'closedTicketRetentionDays') = 'number'
           and t.closed_at < ${at}::timestamptz - make_interval(days => (g.settings->>'closedTicketRetentionDays')::int)
-        returning t.id`,
+        returning t.id, t.guild_id::text`,
     );
     if (closed.rows.length > 0) {
       // Events refer to tickets without a foreign key (they outlive nothing else).
@@ -46,6 +47,12 @@ export async function purgeExpired(db: Executor, now: Date = new Date()): Promis
         tx,
         sql`delete from events where ticket_id = any(${`{${closed.rows.map((r) => r.id).join(',')}}`}::uuid[])`,
       );
+      // Open boards still show those cards: one event per guild makes them read the board again.
+      const perGuild = new Map<string, number>();
+      for (const r of closed.rows) perGuild.set(r.guild_id, (perGuild.get(r.guild_id) ?? 0) + 1);
+      for (const [guildId, count] of perGuild) {
+        await appendEvent(tx, { guildId, kind: 'tickets.purged', data: { count } });
+      }
     }
     const exports = await execute<{ id: string }>(
       tx,
