@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { type Executor, execute } from '../client.ts';
 import { openBytes, sealBytes } from '../crypto.ts';
 import { auditLog, dataRequests, exportChunks } from '../schema.ts';
 import { scheduleJob } from './jobs.ts';
@@ -102,6 +102,26 @@ export class ArchiveWriter extends Writable {
     this.parts = all.length > 0 ? [all] : [];
     this.buffered = all.length;
   }
+}
+
+/**
+ * Deletes the built archives of the exports `which` picks (a condition on
+ * `data_requests`: expired, or of a guild whose person was erased) and marks
+ * them so; how many.
+ */
+export async function dropArchives(db: Executor, which: SQL): Promise<number> {
+  const { rows } = await execute<{ id: string }>(
+    db,
+    sql`with dropped as (
+        update data_requests set archive_bytes = null
+        where kind = 'export' and archive_bytes is not null and ${which}
+        returning id
+      ), pieces as (
+        delete from export_chunks c using dropped d where c.request_id = d.id
+      )
+      select id from dropped`,
+  );
+  return rows.length;
 }
 
 /** Deletes what is stored of an export's archive (before a retry builds it again). */

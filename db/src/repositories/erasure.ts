@@ -5,6 +5,7 @@ import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
 import * as schema from '../schema.ts';
 import { guilds, users } from '../schema.ts';
+import { dropArchives } from './data-requests.ts';
 
 /** Every table of the schema, by its SQL name. */
 export function schemaTables(): Map<string, { table: PgTable; columns: string[] }> {
@@ -151,19 +152,10 @@ export async function eraseUser(db: Executor, userId: string, scope: { guildId?:
       union select guild_id from tickets where ${userId} in (opener_id, assignee_id, closed_by)
       union select guild_id from feedback where user_id = ${userId}
       union select guild_id from events where actor_id = ${userId})`;
-    const withdrawn = await execute<{ id: string }>(
+    counts.exports = await dropArchives(
       tx,
-      sql`with archives as (
-          update data_requests set archive_bytes = null
-          where kind = 'export' and archive_bytes is not null
-            ${scope.guildId ? sql`and guild_id = ${scope.guildId}` : sql`and guild_id in ${guildsWithThem}`}
-          returning id
-        ), pieces as (
-          delete from export_chunks c using archives a where c.request_id = a.id
-        )
-        select id from archives`,
+      scope.guildId ? sql`guild_id = ${scope.guildId}` : sql`guild_id in ${guildsWithThem}`,
     );
-    counts.exports = withdrawn.rows.length;
     // Plain SQL here: the emptied encrypted columns are encrypted by hand.
     const emptyContent = encrypt('');
     const emptyList = encrypt('[]');

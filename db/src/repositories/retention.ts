@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Executor, execute } from '../client.ts';
+import { dropArchives } from './data-requests.ts';
 import { appendEvent } from './events.ts';
 
 /** Audit and usage logs are kept this long (the privacy promise), then purged. */
@@ -54,23 +55,17 @@ export async function purgeExpired(db: Executor, now: Date = new Date()): Promis
         await appendEvent(tx, { guildId, kind: 'tickets.purged', data: { count } });
       }
     }
-    const exports = await execute<{ id: string }>(
+    const exports = await dropArchives(
       tx,
-      sql`with old as (
-          select id from data_requests
-          where kind = 'export' and archive_bytes is not null and expires_at < ${at}::timestamptz
-          for update skip locked
-        ), pieces as (
-          delete from export_chunks c using old where c.request_id = old.id
-        )
-        update data_requests d set archive_bytes = null from old where d.id = old.id
-        returning d.id`,
+      sql`id in (select id from data_requests
+        where kind = 'export' and archive_bytes is not null and expires_at < ${at}::timestamptz
+        for update skip locked)`,
     );
     return {
       auditLog: audit.rowCount,
       sessions: sessions.rowCount,
       closedTickets: closed.rows.length,
-      exports: exports.rows.length,
+      exports,
     };
   });
 }
