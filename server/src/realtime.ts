@@ -175,8 +175,11 @@ export function attachRealtime(
    * started did not see a socket that had not joined yet.
    */
   const accessChanges = new Map<string, number>();
-  const accessChanged = (guildId: string) =>
+  /** An access change (of a guild, or of one member of it): joins resolve again, sockets follow now. */
+  function accessChanged(guildId: string, userId?: string) {
     accessChanges.set(guildId, (accessChanges.get(guildId) ?? 0) + 1);
+    void round(guildId, userId);
+  }
   async function resolveCurrent(userId: string, guildId: string) {
     for (let attempt = 1; ; attempt++) {
       const before = accessChanges.get(guildId) ?? 0;
@@ -319,21 +322,12 @@ export function attachRealtime(
     // Who sees what may have changed (settings on any instance, the owner or a role in
     // Discord): this instance's sockets of the guild follow now, not at the next round.
     if (n.kind === 'guild.roles_changed') ctx.access.forgetGuild(n.guildId);
-    if (ACCESS_KINDS.has(n.kind)) {
-      accessChanged(n.guildId);
-      void round(n.guildId);
-    }
-    pending.push(
-      messageId || fromCategoryId
-        ? {
-            ...n,
-            data: {
-              ...(messageId ? { messageId } : {}),
-              ...(fromCategoryId ? { fromCategoryId } : {}),
-            },
-          }
-        : n,
-    );
+    if (ACCESS_KINDS.has(n.kind)) accessChanged(n.guildId);
+    const data = {
+      ...(messageId ? { messageId } : {}),
+      ...(fromCategoryId ? { fromCategoryId } : {}),
+    };
+    pending.push({ ...n, data });
     if (flushing) return;
     flushing = true;
     void flush().finally(() => {
@@ -350,8 +344,7 @@ export function attachRealtime(
     // A member's roles changed in Discord (or they left): theirs are read again now.
     const { guildId, userId } = parsed.data;
     ctx.access.forget(guildId, userId);
-    accessChanged(guildId);
-    void round(guildId, userId);
+    accessChanged(guildId, userId);
   });
 
   /** Takes every socket of this instance out of a guild's rooms and tells it. */
