@@ -103,10 +103,6 @@ export const GUILD_RETENTION_AFTER_LEAVE_MS = 30 * 24 * 60 * 60 * 1000;
 const purgeKey = (guildId: string) => `purge-guild:${guildId}`;
 
 /**
- * The bot left or was removed: collection stops (the bot ignores the guild's
- * events) and the erasure of its data is scheduled 30 days out.
- */
-/**
  * A role of the guild changed or went in Discord (its permissions decide who
  * manages the server; members lose a deleted one): an event, so every server
  * forgets the roles it cached for the guild and re-checks its sockets.
@@ -132,6 +128,10 @@ export async function notifyMemberChanged(db: Executor, guildId: string, userId:
   await publish(db, channels.guilds, { guildId, userId, member: true });
 }
 
+/**
+ * The bot left or was removed: collection stops (the bot ignores the guild's
+ * events) and the erasure of its data is scheduled 30 days out.
+ */
 export async function markGuildLeft(db: Executor, guildId: string, at: Date = new Date()) {
   return db.transaction(async (tx) => {
     const [guild] = await tx
