@@ -2,7 +2,13 @@ import { createCategory } from '@ticketflow/db/repositories/categories';
 import { decrypted, useTestDatabase } from '@ticketflow/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
-import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
+import {
+  eventually,
+  guildStored,
+  openTicketChannel,
+  startTestBot,
+  useEmulator,
+} from './support.ts';
 
 describe('auto-close after the opener goes quiet', () => {
   const t = useEmulator();
@@ -13,6 +19,7 @@ describe('auto-close after the opener goes quiet', () => {
 
   beforeAll(async () => {
     bot = await start();
+    await guildStored(db.handle, t.world.guildId);
     categoryId = (
       await createCategory(db.handle.db, {
         guildId: t.world.guildId,

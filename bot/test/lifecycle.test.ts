@@ -5,7 +5,7 @@ import { decrypted, useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
-import { eventually, startTestBot, useEmulator } from './support.ts';
+import { eventually, guildStored, startTestBot, useEmulator } from './support.ts';
 
 describe('the ticket lifecycle in Discord', () => {
   const t = useEmulator();
@@ -20,10 +20,7 @@ describe('the ticket lifecycle in Discord', () => {
     bot = await start();
     const guildId = t.world.guildId;
     // The bot stored the guild on GUILD_CREATE; categories come from the dashboard later.
-    await eventually(
-      async () =>
-        (await db.handle.db.select().from(guilds).where(eq(guilds.id, guildId))).length === 1,
-    );
+    await guildStored(db.handle, guildId);
     await db.handle.db
       .update(guilds)
       .set({ settings: { closeDelaySeconds: 1 } })

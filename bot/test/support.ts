@@ -1,8 +1,11 @@
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { upsertGuild } from '@ticketflow/db/repositories/guilds';
 import { createTicket } from '@ticketflow/db/repositories/tickets';
+import { guilds } from '@ticketflow/db/schema';
 import { Emulator } from '@ticketflow/emulator/emulator';
 import { type DemoWorld, seedDemo } from '@ticketflow/emulator/seed';
+import { eventually } from '@ticketflow/shared/testing';
+import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { type Bot, type BotOptions, startBot } from '../src/bot.ts';
@@ -68,6 +71,17 @@ export function startTestBot(
     log: quietLog,
     ...options,
   });
+}
+
+/**
+ * Resolves once the bot has stored the guild (from its GUILD_CREATE, which it
+ * handles beside start-up, not before startBot resolves).
+ */
+export async function guildStored(database: DatabaseHandle, guildId: string): Promise<void> {
+  await eventually(
+    async () =>
+      (await database.db.select().from(guilds).where(eq(guilds.id, guildId))).length === 1,
+  );
 }
 
 /** For a test file: that bot running from before its first test until after its last. */
