@@ -201,6 +201,13 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await eventually(letIn);
     await people.getByRole('button', { name: 'Remove Max (member) from the ticket' }).click();
     await eventually(() => !letIn());
+    // The bot says so in the channel after it changes the permission: the card shows that
+    // notice before the next test writes in the channel (else it lands after, as the last message).
+    await expect
+      .poll(() => card(page, tickets.support.id).locator('.snippet-text').textContent(), {
+        timeout: 10_000,
+      })
+      .toContain('removed');
   });
 
   it('renders markup in a message as text, in the ticket view and the transcript', async () => {
