@@ -185,10 +185,16 @@ export async function buildExport(
 
   const { out } = input;
   const archive = new ZipArchive({ zlib: { level: 6 } });
+  // The archive, its destination or an entry's rows failing (a query error):
+  // the build stops with that error. Archiver does not listen for an entry
+  // stream's errors, which would otherwise be uncaught and leave the build waiting.
+  let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
-    archive.on('error', reject);
-    out.on('error', reject);
+    fail = reject;
   });
+  failed.catch(() => {});
+  archive.on('error', fail);
+  out.on('error', fail);
   archive.pipe(out);
   // One entry at a time: archiver starts reading a stream as soon as it is
   // appended, so appending them all at once would read the whole server ahead.
@@ -231,7 +237,9 @@ export async function buildExport(
   try {
     for (const entry of entries) {
       const written = once(archive, 'entry');
-      archive.append(entry.make(), { name: entry.name });
+      const source = entry.make();
+      source.on('error', fail);
+      archive.append(source, { name: entry.name });
       await Promise.race([written, failed]);
     }
     await Promise.race([archive.finalize(), failed]);

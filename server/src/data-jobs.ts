@@ -8,7 +8,7 @@ import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { reencryptAll } from '@ticketflow/db/repositories/reencrypt';
 import { purgeExpired } from '@ticketflow/db/repositories/retention';
 import { auditLog, dataRequests } from '@ticketflow/db/schema';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { buildExport } from './data-export.ts';
@@ -31,40 +31,66 @@ export const RETENTION_JOB = { kind: 'retention', key: 'retention' } as const;
 export const REENCRYPT_JOB = { kind: 'reencrypt', key: 'reencrypt' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Thrown when a person's erasure sent the export being built back to pending. */
+class ExportRestarted extends Error {}
+
 /**
  * Builds an export archive into Postgres (export_chunks), recording progress
  * on its request; what a failed or interrupted attempt stored is cleared first.
+ * A person erased while it is built sends the request back to pending
+ * (restartExports): what was read may hold them, so it is built again.
  */
 const exportJob: DataJob = async (job, { database, log }) => {
   const { db } = database;
   const { requestId, guildId } = exportPayload.parse(job.payload);
-  await db
-    .update(dataRequests)
-    .set({ status: 'running', progress: 0, error: null })
-    .where(eq(dataRequests.id, requestId));
-  await clearArchive(db, requestId);
-  const result = await buildExport(db, {
-    guildId,
-    out: new ArchiveWriter(db, requestId),
-    onProgress: async (percent) => {
-      await db
+  const mine = and(eq(dataRequests.id, requestId), eq(dataRequests.status, 'running'));
+  // Pieces are stored only by an earlier attempt (interrupted) or build (restarted).
+  for (let again = job.attempts > 1; ; again = true) {
+    await db
+      .update(dataRequests)
+      .set({ status: 'running', progress: 0, error: null })
+      .where(eq(dataRequests.id, requestId));
+    if (again) await clearArchive(db, requestId);
+    try {
+      const result = await buildExport(db, {
+        guildId,
+        out: new ArchiveWriter(db, requestId),
+        onProgress: async (percent) => {
+          const still = await db
+            .update(dataRequests)
+            .set({ progress: percent })
+            .where(mine)
+            .returning({ id: dataRequests.id });
+          if (still.length === 0) throw new ExportRestarted();
+        },
+      });
+      const finished = await db
         .update(dataRequests)
-        .set({ progress: percent })
-        .where(eq(dataRequests.id, requestId));
-    },
-  });
-  await db
-    .update(dataRequests)
-    .set({
-      status: 'done',
-      progress: 100,
-      archiveBytes: result.bytes,
-      completedAt: sql`now()`,
-      expiresAt: new Date(Date.now() + EXPORT_TTL_MS),
-    })
-    .where(eq(dataRequests.id, requestId));
-  log.info({ requestId, guildId, ...result }, 'export built');
-  return undefined;
+        .set({
+          status: 'done',
+          progress: 100,
+          archiveBytes: result.bytes,
+          completedAt: sql`now()`,
+          expiresAt: new Date(Date.now() + EXPORT_TTL_MS),
+        })
+        .where(mine)
+        .returning({ id: dataRequests.id });
+      if (finished.length > 0) {
+        log.info({ requestId, guildId, ...result }, 'export built');
+        return undefined;
+      }
+    } catch (error) {
+      if (!(error instanceof ExportRestarted)) throw error;
+    }
+    // No longer running: built again if a person's erasure sent it back to
+    // pending; otherwise (the request went with its server) there is nothing to do.
+    const [now] = await db
+      .select({ status: dataRequests.status })
+      .from(dataRequests)
+      .where(eq(dataRequests.id, requestId));
+    if (now?.status !== 'pending') return undefined;
+    log.info({ requestId, guildId }, 'export built again: a person was erased while it was built');
+  }
 };
 
 /**

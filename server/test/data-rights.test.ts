@@ -12,6 +12,7 @@ import { saveFeedback } from '@ticketflow/db/repositories/feedback';
 import { markGuildLeft, upsertUser } from '@ticketflow/db/repositories/guilds';
 import { addNote, upsertMessage } from '@ticketflow/db/repositories/messages';
 import { createTicket } from '@ticketflow/db/repositories/tickets';
+import { testDatabaseKind } from '@ticketflow/db/testing';
 import type {
   AuditResponse,
   BoardResponse,
@@ -20,6 +21,7 @@ import type {
 } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually } from '@ticketflow/shared/testing';
+import { sql } from 'drizzle-orm';
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportParts } from '../src/data-export.ts';
@@ -228,6 +230,141 @@ describe('export', () => {
     });
     expect(expired.statusCode).toBe(410);
     expect(expired.json().message).toMatch(/expired/);
+  });
+  // A lock needs a second connection, which PGlite has not: this one runs on Postgres (as CI does).
+  if (testDatabaseKind !== 'postgres') {
+    console.log(
+      '[server] export rebuilt after an erasure: needs a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
+    );
+  }
+  it.runIf(testDatabaseKind === 'postgres')(
+    'builds an export again when a person is erased while it is being built: the archive never holds them',
+    async () => {
+      const ticket = await seedTicket(t, t.world.categories.support);
+      const person = mintSnowflake();
+      await say(t, ticket.id, person, 'Secret Wombat lives at 4 Privet Drive');
+      await say(t, ticket.id, t.world.users.support, 'Noted, thanks');
+
+      // The archive's pieces cannot be stored while this lock is held: the export
+      // reads the whole server, then waits to write its archive.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = () => {};
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = t.database.db.transaction(async (tx) => {
+        await tx.execute(sql`lock table export_chunks in share mode`);
+        locked();
+        await released;
+      });
+      await holding;
+      const waitingOnChunks = async () =>
+        Number(
+          (
+            await t.database.query<{ n: string }>(
+              `select count(*) as n from pg_locks where not granted
+                 and database = (select oid from pg_database where datname = current_database())
+                 and relation = 'export_chunks'::regclass`,
+            )
+          )[0]?.n,
+        );
+
+      const asked = await t.app.inject({
+        method: 'POST',
+        url: `${g()}/exports`,
+        headers: { cookie: admin },
+      });
+      expect(asked.statusCode).toBe(202);
+      const request = asked.json() as DataRequest;
+      const progress = async () =>
+        (
+          await t.database.query<{ progress: number }>(
+            'select progress from data_requests where id = $1',
+            [request.id],
+          )
+        )[0]?.progress;
+      await eventually(async () => (await waitingOnChunks()) === 1, 30_000);
+      // Waiting with every row read: 99% until the archive is stored.
+      expect(await progress()).toBe(99);
+
+      // Everything is read (the person included) when their erasure comes.
+      const erasing = t.app.inject({
+        method: 'POST',
+        url: `${g()}/erase-user`,
+        headers: { cookie: admin },
+        payload: { userId: person },
+      });
+      await eventually(async () => (await waitingOnChunks()) === 2, 30_000);
+      release();
+      await holder;
+      expect((await erasing).statusCode).toBe(200);
+
+      let done: DataRequest | undefined;
+      await eventually(async () => {
+        const overview = (
+          await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
+        ).json() as DataOverview;
+        done = overview.requests.find((r) => r.id === request.id);
+        return done?.status === 'done';
+      }, 30_000);
+      expect(done).toMatchObject({ progress: 100, downloadable: true });
+      const res = await t.app.inject({
+        url: `${g()}/exports/${request.id}/download`,
+        headers: { cookie: admin },
+      });
+      expect(res.statusCode).toBe(200);
+      const files = unzipSync(new Uint8Array(res.rawPayload));
+      const everything = Object.values(files)
+        .map((f) => strFromU8(f))
+        .join('\n');
+      expect(everything).toContain('Noted, thanks');
+      expect(everything).not.toContain('Wombat');
+      // Their message stays as the deleted user's, emptied; only the erasure's own record names them.
+      const json = (name: string) =>
+        JSON.parse(strFromU8(files[name] as Uint8Array)) as Record<string, unknown>[];
+      expect(json('messages.json').map((m) => m.authorId)).not.toContain(person);
+      expect(json('users.json').map((u) => u.id)).not.toContain(person);
+    },
+  );
+
+  it('fails an export whose rows cannot be read, with the reason on the Data page, and the next one runs', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    await say(t, ticket.id, t.world.users.member, 'Sealed with a retired key');
+    // As if ENCRYPTION_KEYS had lost the key this message was sealed with.
+    await t.database.query(
+      `update messages set content = 'ef1.retired.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' where ticket_id = $1`,
+      [ticket.id],
+    );
+    const exportNow = async () => {
+      const asked = await t.app.inject({
+        method: 'POST',
+        url: `${g()}/exports`,
+        headers: { cookie: admin },
+      });
+      expect(asked.statusCode).toBe(202);
+      const id = (asked.json() as DataRequest).id;
+      let settled: DataRequest | undefined;
+      await eventually(async () => {
+        const overview = (
+          await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
+        ).json() as DataOverview;
+        settled = overview.requests.find((r) => r.id === id);
+        return settled?.status === 'done' || settled?.status === 'failed';
+      }, 30_000);
+      return settled;
+    };
+    const failed = await exportNow();
+    expect(failed).toMatchObject({ status: 'failed', downloadable: false });
+    expect(failed?.error).toMatch(/encrypted with key "retired"/);
+    expect(
+      await t.database.query('select 1 from export_chunks where request_id = $1', [failed?.id]),
+    ).toEqual([]);
+
+    await t.database.query('delete from messages where ticket_id = $1', [ticket.id]);
+    expect(await exportNow()).toMatchObject({ status: 'done', downloadable: true });
   });
 });
 

@@ -124,6 +124,23 @@ export async function dropArchives(db: Executor, which: SQL): Promise<number> {
   return rows.length;
 }
 
+/**
+ * Sends the exports `which` picks that are being built back to pending (a
+ * person's data was erased while they read it: what they already read may
+ * hold it). The job sees its request is no longer running when it next
+ * reports progress or finishes, and builds the archive again; how many.
+ * Run it before dropArchives in the same transaction: an export that finishes
+ * in between is then dropped, one that finishes after is built again.
+ */
+export async function restartExports(db: Executor, which: SQL): Promise<number> {
+  const { rowCount } = await execute(
+    db,
+    sql`update data_requests set status = 'pending', progress = 0
+      where kind = 'export' and status = 'running' and ${which}`,
+  );
+  return rowCount;
+}
+
 /** Deletes what is stored of an export's archive (before a retry builds it again). */
 export async function clearArchive(db: Executor, requestId: string): Promise<void> {
   await db.delete(exportChunks).where(eq(exportChunks.requestId, requestId));

@@ -5,7 +5,7 @@ import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
 import * as schema from '../schema.ts';
 import { guilds, users } from '../schema.ts';
-import { dropArchives } from './data-requests.ts';
+import { dropArchives, restartExports } from './data-requests.ts';
 
 /** Every table of the schema, by its SQL name. */
 export function schemaTables(): Map<string, { table: PgTable; columns: string[] }> {
@@ -146,16 +146,18 @@ export async function eraseUser(db: Executor, userId: string, scope: { guildId?:
     const run = async (name: string, query: ReturnType<typeof sql>) => {
       counts[name] = (counts[name] ?? 0) + (await execute(tx, query)).rowCount;
     };
-    // Archives already built hold what is erased now: they are withdrawn (in every
-    // guild where the person wrote, opened, handled or rated a ticket, for their own request).
+    // Archives already built hold what is erased now: they are withdrawn, and
+    // exports being built are built again (in every guild where the person
+    // wrote, opened, handled or rated a ticket, for their own request).
     const guildsWithThem = sql`(select guild_id from messages where author_id = ${userId}
       union select guild_id from tickets where ${userId} in (opener_id, assignee_id, closed_by)
       union select guild_id from feedback where user_id = ${userId}
       union select guild_id from events where actor_id = ${userId})`;
-    counts.exports = await dropArchives(
-      tx,
-      scope.guildId ? sql`guild_id = ${scope.guildId}` : sql`guild_id in ${guildsWithThem}`,
-    );
+    const exportsOf = scope.guildId
+      ? sql`guild_id = ${scope.guildId}`
+      : sql`guild_id in ${guildsWithThem}`;
+    await restartExports(tx, exportsOf);
+    counts.exports = await dropArchives(tx, exportsOf);
     // Plain SQL here: the emptied encrypted columns are encrypted by hand.
     const emptyContent = encrypt('');
     const emptyList = encrypt('[]');
