@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
 import { commandDefinitions } from './commands.ts';
 import { dashboardActions } from './dashboard-actions.ts';
-import { handleGuildEvent } from './guild-events.ts';
+import { guildEventHandler } from './guild-events.ts';
 import { registerInteractions } from './interactions.ts';
 import { createJobWorker, defaultJobHandlers, type JobHandler } from './jobs-worker.ts';
 import { Mirror } from './mirror.ts';
@@ -119,8 +119,9 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   const interactions = registerInteractions(ctx);
 
+  const handleGuildEvent = guildEventHandler(database.db, log);
   client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
-    void handleGuildEvent(database.db, log, packet.t, packet.d);
+    void handleGuildEvent(packet.t, packet.d);
     void mirror.handle(packet.t, packet.d);
   });
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.js error'));

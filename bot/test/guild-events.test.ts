@@ -3,6 +3,7 @@ import { events, guilds, jobs } from '@ticketflow/db/schema';
 import { useTestDatabase } from '@ticketflow/db/testing';
 import { and, eq, isNull } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { coalescing } from '../src/guild-events.ts';
 import { eventually, useBot, useEmulator } from './support.ts';
 
 describe('the guild as Discord changes it', () => {
@@ -45,6 +46,33 @@ describe('the guild as Discord changes it', () => {
     await eventually(async () => (await guildEvents('guild.roles_changed')).length === 2);
   });
 
+  it('writes a burst of role changes (a reorder moves every role) as at most two events', async () => {
+    const { guildId } = t.world;
+    const moved = Array.from({ length: 8 }, (_, i) =>
+      t.emulator.control.createRole(guildId, { name: `Reordered ${i}` }),
+    );
+    const before = (await guildEvents('guild.roles_changed')).length;
+    // What a reorder sends: a GUILD_ROLE_UPDATE for each role, all at once.
+    for (const [i, role] of moved.entries()) {
+      t.emulator.control.updateRole(guildId, role.id, { color: i + 1 });
+    }
+    await eventually(async () => (await guildEvents('guild.roles_changed')).length > before);
+    // Until no more arrive (the bot writes the second after the first is stored).
+    let count = -1;
+    await eventually(
+      async () => {
+        const now = (await guildEvents('guild.roles_changed')).length;
+        const same = now === count;
+        count = now;
+        return same;
+      },
+      10_000,
+      250,
+    );
+    expect(count - before).toBeGreaterThanOrEqual(1);
+    expect(count - before).toBeLessThanOrEqual(2);
+  });
+
   it('marks the guild left when the bot is removed, schedules its erasure and tells the dashboards', async () => {
     t.emulator.control.removeBot(t.world.guildId, t.world.application.id);
     await eventually(async () => (await stored())?.leftAt != null);
@@ -76,5 +104,45 @@ describe("a member's roles with the members intent", () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('coalescing', () => {
+  it('runs at once, and once more after for any number of asks while it runs', async () => {
+    const runs: string[] = [];
+    let finish = () => {};
+    const work = coalescing(async (key) => {
+      runs.push(key);
+      if (runs.length === 1) await new Promise<void>((resolve) => (finish = resolve));
+    });
+    const first = work('a');
+    expect(runs).toEqual(['a']);
+    const asks = [work('a'), work('a'), work('a')];
+    await Promise.all(asks);
+    expect(runs).toEqual(['a']);
+    await work('b');
+    expect(runs).toEqual(['a', 'b']);
+    finish();
+    await first;
+    expect(runs).toEqual(['a', 'b', 'a']);
+    await work('a');
+    expect(runs).toEqual(['a', 'b', 'a', 'a']);
+  });
+
+  it('reports a failure after the run it owed', async () => {
+    let calls = 0;
+    let finish = () => {};
+    const work = coalescing(async () => {
+      calls++;
+      if (calls === 1) {
+        await new Promise<void>((resolve) => (finish = resolve));
+        throw new Error('first failed');
+      }
+    });
+    const first = work('a');
+    void work('a');
+    finish();
+    await expect(first).rejects.toThrow('first failed');
+    expect(calls).toBe(2);
   });
 });
