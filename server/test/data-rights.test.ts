@@ -70,6 +70,28 @@ describe('export', () => {
     otherAdmin = await login(t, t.world.users.owner);
   });
   const g = () => `/api/guilds/${t.world.guildId}`;
+  /** An admin asks for an export (or is shown the one under way). */
+  const askExport = async () => {
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: `${g()}/exports`,
+      headers: { cookie: admin },
+    });
+    expect(asked.statusCode).toBe(202);
+    return asked.json() as DataRequest;
+  };
+  /** The export as the Data page shows it, once it is done or failed. */
+  const settled = async (id: string) => {
+    let request: DataRequest | undefined;
+    await eventually(async () => {
+      const overview = (
+        await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
+      ).json() as DataOverview;
+      request = overview.requests.find((r) => r.id === id);
+      return request?.status === 'done' || request?.status === 'failed';
+    }, 30_000);
+    return request;
+  };
 
   it('builds an archive with every stored row of the server and a transcript per ticket, for the admin who asked only', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
@@ -89,31 +111,16 @@ describe('export', () => {
       topic: 'Not yours',
     });
 
-    const asked = await t.app.inject({
-      method: 'POST',
-      url: `${g()}/exports`,
-      headers: { cookie: admin },
-    });
-    expect(asked.statusCode).toBe(202);
-    const request = asked.json() as DataRequest;
+    const request = await askExport();
     expect(request).toMatchObject({ kind: 'export', requestedBy: t.world.users.admin });
     // Asking again while it runs shows the same export.
-    const again = await t.app.inject({
-      method: 'POST',
-      url: `${g()}/exports`,
-      headers: { cookie: admin },
-    });
-    expect((again.json() as DataRequest).id).toBe(request.id);
+    expect((await askExport()).id).toBe(request.id);
 
-    let done: DataRequest | undefined;
-    await eventually(async () => {
-      const overview = (
-        await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
-      ).json() as DataOverview;
-      done = overview.requests.find((r) => r.id === request.id);
-      return done?.status === 'done';
-    }, 30_000);
-    expect(done).toMatchObject({ progress: 100, downloadable: true });
+    expect(await settled(request.id)).toMatchObject({
+      status: 'done',
+      progress: 100,
+      downloadable: true,
+    });
     const counts = await countGuildRows(t.database.db, t.world.guildId);
 
     // Another admin of the server may not download it.
@@ -272,13 +279,7 @@ describe('export', () => {
           )[0]?.n,
         );
 
-      const asked = await t.app.inject({
-        method: 'POST',
-        url: `${g()}/exports`,
-        headers: { cookie: admin },
-      });
-      expect(asked.statusCode).toBe(202);
-      const request = asked.json() as DataRequest;
+      const request = await askExport();
       const progress = async () =>
         (
           await t.database.query<{ progress: number }>(
@@ -302,15 +303,11 @@ describe('export', () => {
       await holder;
       expect((await erasing).statusCode).toBe(200);
 
-      let done: DataRequest | undefined;
-      await eventually(async () => {
-        const overview = (
-          await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
-        ).json() as DataOverview;
-        done = overview.requests.find((r) => r.id === request.id);
-        return done?.status === 'done';
-      }, 30_000);
-      expect(done).toMatchObject({ progress: 100, downloadable: true });
+      expect(await settled(request.id)).toMatchObject({
+        status: 'done',
+        progress: 100,
+        downloadable: true,
+      });
       const res = await t.app.inject({
         url: `${g()}/exports/${request.id}/download`,
         headers: { cookie: admin },
@@ -338,25 +335,7 @@ describe('export', () => {
       `update messages set content = 'ef1.retired.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' where ticket_id = $1`,
       [ticket.id],
     );
-    const exportNow = async () => {
-      const asked = await t.app.inject({
-        method: 'POST',
-        url: `${g()}/exports`,
-        headers: { cookie: admin },
-      });
-      expect(asked.statusCode).toBe(202);
-      const id = (asked.json() as DataRequest).id;
-      let settled: DataRequest | undefined;
-      await eventually(async () => {
-        const overview = (
-          await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
-        ).json() as DataOverview;
-        settled = overview.requests.find((r) => r.id === id);
-        return settled?.status === 'done' || settled?.status === 'failed';
-      }, 30_000);
-      return settled;
-    };
-    const failed = await exportNow();
+    const failed = await settled((await askExport()).id);
     expect(failed).toMatchObject({ status: 'failed', downloadable: false });
     expect(failed?.error).toMatch(/encrypted with key "retired"/);
     expect(
@@ -364,7 +343,10 @@ describe('export', () => {
     ).toEqual([]);
 
     await t.database.query('delete from messages where ticket_id = $1', [ticket.id]);
-    expect(await exportNow()).toMatchObject({ status: 'done', downloadable: true });
+    expect(await settled((await askExport()).id)).toMatchObject({
+      status: 'done',
+      downloadable: true,
+    });
   });
 });
 
