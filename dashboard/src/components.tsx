@@ -1,4 +1,5 @@
 import type { UserRef } from '@ticketflow/shared/api';
+import { useState } from 'react';
 import { avatarUrl, displayName } from './api.ts';
 
 const palette = ['#5865f2', '#3ba55c', '#faa61a', '#ed4245', '#eb459e', '#737f8d'];
@@ -58,4 +59,52 @@ export function FailedNote({ error }: { error: Error | null }) {
       {error.message}
     </span>
   ) : null;
+}
+
+/**
+ * The form of an action that cannot be undone: its button stays disabled
+ * until what is typed matches (a server's name, a word), and says so while it runs.
+ */
+export function ConfirmByTyping({
+  prompt,
+  matches,
+  action,
+  pending,
+  error,
+  onConfirm,
+  children,
+}: {
+  /** What to type, as the field's label. */
+  prompt: React.ReactNode;
+  matches: (typed: string) => boolean;
+  /** The button's label. */
+  action: string;
+  pending: boolean;
+  error: Error | null;
+  onConfirm: (typed: string) => void;
+  /** More fields, between the confirmation and the button. */
+  children?: React.ReactNode;
+}) {
+  const [typed, setTyped] = useState('');
+  return (
+    <form
+      className="settings-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onConfirm(typed);
+      }}
+    >
+      <label className="field">
+        <span>{prompt}</span>
+        <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+      </label>
+      {children}
+      <div className="form-actions">
+        <button type="submit" className="danger" disabled={!matches(typed) || pending}>
+          {pending ? 'Erasing…' : action}
+        </button>
+        <FailedNote error={error} />
+      </div>
+    </form>
+  );
 }

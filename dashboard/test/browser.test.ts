@@ -587,6 +587,49 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await adminBrowser.dispose();
     }
   });
+
+  // Last: it erases the demo server.
+  it('erases only once the confirmation is typed: a person their own data, then the owner the whole server', async () => {
+    const own = await launchBrowser();
+    try {
+      const p = await own.newPage();
+      await logIn(p, t.world.users.member2);
+      await p.getByTitle('Your account').click();
+      const mine = p.getByRole('region', { name: 'Erase my data' });
+      const eraseMine = mine.getByRole('button', { name: 'Erase my data' });
+      await mine.getByLabel(/to confirm/).fill('erase my dat');
+      expect(await eraseMine.isDisabled()).toBe(true);
+      await mine.getByLabel(/to confirm/).fill('Erase my data ');
+      expect(await eraseMine.isDisabled()).toBe(false);
+      await eraseMine.click();
+      await p.waitForURL(`${t.url}/login?erased=1`);
+      expect(await p.getByRole('status').textContent()).toBe(
+        'Your data was erased in every server, and you were logged out.',
+      );
+      expect(
+        await t.database.query('select 1 from users where id = $1', [t.world.users.member2]),
+      ).toEqual([]);
+
+      await logIn(p, t.world.users.owner);
+      await p.goto(`${t.url}/g/${t.world.guildId}/data`);
+      const danger = p.getByRole('region', { name: /Danger zone/ });
+      const eraseAll = danger.getByRole('button', { name: 'Erase all of this server’s data' });
+      await danger.getByLabel(/Type the server's name/).fill('TicketFlow');
+      expect(await eraseAll.isDisabled()).toBe(true);
+      await danger.getByLabel(/Type the server's name/).fill('TicketFlow Demo');
+      await p.screenshot({ path: join(docs, 'dashboard-erase-server.png'), fullPage: true });
+      await eraseAll.click();
+      await p.waitForURL(`${t.url}/?erased=1`);
+      await expect
+        .poll(() => p.getByRole('status').first().textContent())
+        .toBe("The server's data was erased.");
+      expect(
+        await t.database.query('select 1 from tickets where guild_id = $1', [t.world.guildId]),
+      ).toEqual([]);
+    } finally {
+      await own.dispose();
+    }
+  });
 });
 
 /** A pointer drag the way a person does it: press, move in steps, release. */

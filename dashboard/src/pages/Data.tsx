@@ -3,7 +3,7 @@ import type { DataOverview, DataRequest, GuildDetail } from '@ticketflow/shared/
 import { useState } from 'react';
 import { useLocation } from 'wouter';
 import { api, guildPath, RequestError } from '../api.ts';
-import { ErrorState, FailedNote, Loading } from '../components.tsx';
+import { ConfirmByTyping, ErrorState, FailedNote, Loading } from '../components.tsx';
 import { GuildNav } from './GuildNav.tsx';
 
 /** What each table holds, in words, for the "what is stored" list. */
@@ -120,13 +120,12 @@ function EraseUser({ guildId }: { guildId: string }) {
 function DangerZone({ guild, counts }: { guild: GuildDetail; counts: Record<string, number> }) {
   const [, navigate] = useLocation();
   const client = useQueryClient();
-  const [name, setName] = useState('');
   const [leave, setLeave] = useState(true);
   const erase = useMutation({
-    mutationFn: () =>
+    mutationFn: (confirmName: string) =>
       api(`${guildPath(guild.guild.id)}/erase`, {
         method: 'POST',
-        body: { confirmName: name, leave },
+        body: { confirmName, leave },
       }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['guilds'] });
@@ -142,34 +141,23 @@ function DangerZone({ guild, counts }: { guild: GuildDetail; counts: Record<stri
         messages, notes, activity, settings, the audit log and pending work. Export first if you may
         need any of it. Other servers are not touched.
       </p>
-      <form
-        className="settings-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          erase.mutate();
-        }}
-      >
-        <label className="field">
-          <span>
+      <ConfirmByTyping
+        prompt={
+          <>
             Type the server's name, <b>{guild.guild.name}</b>, to confirm
-          </span>
-          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
-        </label>
+          </>
+        }
+        matches={(typed) => typed.trim() === guild.guild.name.trim()}
+        action="Erase all of this server’s data"
+        pending={erase.isPending}
+        error={erase.error}
+        onConfirm={(typed) => erase.mutate(typed)}
+      >
         <label className="check">
           <input type="checkbox" checked={leave} onChange={(e) => setLeave(e.target.checked)} />
           Also remove the bot from the server (it stops collecting at once)
         </label>
-        <div className="form-actions">
-          <button
-            type="submit"
-            className="danger"
-            disabled={name.trim() !== guild.guild.name.trim() || erase.isPending}
-          >
-            {erase.isPending ? 'Erasing…' : 'Erase all of this server’s data'}
-          </button>
-          <FailedNote error={erase.error} />
-        </div>
-      </form>
+      </ConfirmByTyping>
     </section>
   );
 }

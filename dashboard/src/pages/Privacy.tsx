@@ -1,8 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { ERASE_SELF_CONFIRMATION, type MeResponse } from '@ticketflow/shared/api';
-import { useState } from 'react';
 import { api } from '../api.ts';
-import { FailedNote } from '../components.tsx';
+import { ConfirmByTyping } from '../components.tsx';
 
 /**
  * What TicketFlow stores, for how long, and how to get a copy or have it
@@ -119,9 +118,8 @@ export function PrivacyPage() {
 
 /** Your account: who you are logged in as, and erasing your own data across every server. */
 export function AccountPage({ me }: { me: MeResponse }) {
-  const [confirm, setConfirm] = useState('');
   const erase = useMutation({
-    mutationFn: () =>
+    mutationFn: (confirm: string) =>
       api<{ counts: Record<string, number> }>('/api/me/erase', {
         method: 'POST',
         body: { confirm },
@@ -153,36 +151,18 @@ export function AccountPage({ me }: { me: MeResponse }) {
             answers, ratings and comments are deleted, your name and avatar are removed, and you are
             logged out. A server's own records of its staff actions keep no name of yours.
           </p>
-          <form
-            className="settings-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              erase.mutate();
-            }}
-          >
-            <label className="field">
-              <span>
+          <ConfirmByTyping
+            prompt={
+              <>
                 Type <b>{ERASE_SELF_CONFIRMATION}</b> to confirm
-              </span>
-              <input
-                value={confirm}
-                onChange={(e) => setConfirm(e.target.value)}
-                autoComplete="off"
-              />
-            </label>
-            <div className="form-actions">
-              <button
-                type="submit"
-                className="danger"
-                disabled={
-                  confirm.trim().toLowerCase() !== ERASE_SELF_CONFIRMATION || erase.isPending
-                }
-              >
-                {erase.isPending ? 'Erasing…' : 'Erase my data'}
-              </button>
-              <FailedNote error={erase.error} />
-            </div>
-          </form>
+              </>
+            }
+            matches={(typed) => typed.trim().toLowerCase() === ERASE_SELF_CONFIRMATION}
+            action="Erase my data"
+            pending={erase.isPending}
+            error={erase.error}
+            onConfirm={(typed) => erase.mutate(typed)}
+          />
         </section>
       </div>
     </main>

@@ -17,9 +17,16 @@ export function ServersPage() {
   if (list.isPending) return <Loading label="Loading your servers" />;
   if (list.error) return <ErrorState error={list.error} retry={() => list.refetch()} />;
   const { guilds, invites } = list.data;
+  // After the owner erased a server's data (the Data page comes here).
+  const erased = new URLSearchParams(location.search).get('erased') === '1';
   return (
     <main className="servers">
       <h1>Your servers</h1>
+      {erased ? (
+        <p className="banner notice" role="status">
+          The server's data was erased.
+        </p>
+      ) : null}
       {guilds.length === 0 ? (
         <Empty>
           You are not staff in any server with TicketFlow. Ask an admin for a staff role, or add the
