@@ -116,10 +116,12 @@ guild) in another, Postgres beside them on the same 2 cores. A latency runs
 from the emulator's dispatch to each client's receipt, over every (message,
 client) pair. The raw pipeline is \`INSERT … pg_notify\` → one LISTEN
 connection → one Socket.IO room emit, with the same number of clients in the
-same kind of child process. It is run twice. The first run emits the id alone;
+same kind of child process. It is run three times. The first run emits the id alone;
 this is the floor the target is judged against. The second run emits a copy of
 the event TicketFlow sent, to show how much of the gap comes from clients
-parsing a full event rather than from the pipeline. The board is loaded by autocannon from a child
+parsing a full event rather than from the pipeline. The third loads the row
+by the notified id (one prepared \`SELECT\`) before it emits: the best that
+DESIGN.md's ids-only notifications allow, for the owners' decision on #6. The board is loaded by autocannon from a child
 process, beside a bare Fastify route doing \`SELECT 1\` through the same pool.
 
 | what | TicketFlow | floor | ratio | target |
