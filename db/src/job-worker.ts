@@ -23,7 +23,8 @@ export interface JobFailure {
  * The loop that runs scheduled jobs (rows in `jobs`, so a restart loses
  * nothing): claims due rows of the kinds it has handlers for, runs them,
  * schedules a recurring one's next run, and settles a failure as the caller's
- * `onFailure` decides. The bot runs Discord's jobs with it, the server the
+ * `onFailure` decides; a job that runs longer than its lease keeps extending
+ * it. The bot runs Discord's jobs with it, the server the
  * data-rights jobs; any number of processes share the table.
  */
 export function createJobWorker<C>(options: {
@@ -40,6 +41,7 @@ export function createJobWorker<C>(options: {
   leaseMs?: number;
 }) {
   const { db } = options;
+  const leaseMs = options.leaseMs ?? 120_000;
   const again = new Map<number, Date>();
   return new QueueWorker<JobRow>({
     name: options.name,
@@ -52,14 +54,34 @@ export function createJobWorker<C>(options: {
       jobQueue.claim(db, {
         workerId: options.workerId,
         limit,
-        leaseMs: options.leaseMs ?? 120_000,
+        leaseMs,
         kinds: Object.keys(options.handlers),
       }),
     perform: async (job) => {
       const run = options.handlers[job.kind];
       if (!run) throw new Error(`no handler for job ${job.kind}`);
-      const result = await run(job, options.context);
-      if (result?.next) again.set(job.id, result.next);
+      // A job running longer than its lease keeps it: otherwise another
+      // worker would claim it and run it a second time beside this one.
+      const lease = { id: job.id, workerId: options.workerId };
+      const keep = setInterval(() => {
+        jobQueue.extend(db, lease, leaseMs).then(
+          (kept) => {
+            if (!kept) options.log.error({ queue: options.name, id: job.id }, 'lost a job lease');
+          },
+          (error: unknown) =>
+            options.log.error(
+              { err: error, queue: options.name, id: job.id },
+              'could not extend a job lease; will try again',
+            ),
+        );
+      }, leaseMs / 3);
+      keep.unref();
+      try {
+        const result = await run(job, options.context);
+        if (result?.next) again.set(job.id, result.next);
+      } finally {
+        clearInterval(keep);
+      }
     },
     settle: async (job, error) => {
       const lease = { id: job.id, workerId: options.workerId };

@@ -1,6 +1,8 @@
+import { eventually } from '@ticketflow/shared/testing';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Executor } from '../src/client.ts';
+import { createJobWorker } from '../src/job-worker.ts';
 import { markGuildLeft, upsertGuild } from '../src/repositories/guilds.ts';
 import { cancelJob, jobQueue, scheduleJob } from '../src/repositories/jobs.ts';
 import { enqueueOutbox, outboxQueue } from '../src/repositories/outbox.ts';
@@ -142,6 +144,41 @@ describe('jobs', () => {
     const ids = [...x, ...y].map((j) => j.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(20);
+  });
+
+  it('lets a job that runs longer than its lease keep it: a second worker does not run it too', async () => {
+    const runs: string[] = [];
+    const errors: object[] = [];
+    const worker = (workerId: string) =>
+      createJobWorker({
+        name: 'long-jobs',
+        db: t.handle.db,
+        bus: t.handle.bus,
+        log: { error: (detail) => errors.push(detail) },
+        workerId,
+        handlers: {
+          // Four leases long.
+          long: async () => {
+            runs.push(workerId);
+            await new Promise((resolve) => setTimeout(resolve, 1_200));
+          },
+        },
+        context: {},
+        onFailure: () => ({ retryInMs: null, detail: { message: 'failed' } }),
+        pollMs: 50,
+        leaseMs: 300,
+      });
+    const job = await scheduleJob(t.handle.db, { kind: 'long', runAt: new Date() });
+    const workers = [worker('first'), worker('second')];
+    await workers[0]?.start();
+    await eventually(() => runs.length === 1);
+    await workers[1]?.start();
+    const status = async () =>
+      (await t.handle.db.select().from(jobs).where(eq(jobs.id, job.id)))[0]?.status;
+    await eventually(async () => (await status()) === 'done');
+    for (const w of workers) await w.stop();
+    expect(runs).toEqual(['first']);
+    expect(errors).toEqual([]);
   });
 });
 

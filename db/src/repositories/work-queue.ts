@@ -83,6 +83,25 @@ export async function completeClaimed(db: Executor, table: QueueTable, lease: Le
   return rows.length === 1;
 }
 
+/**
+ * Pushes a claimed item's lease to `leaseMs` from now, for work that takes
+ * longer than one lease (a large export). False when the lease was already lost.
+ */
+export async function extendClaimed(
+  db: Executor,
+  table: QueueTable,
+  lease: Lease,
+  leaseMs: number,
+) {
+  const t = table as typeof jobs;
+  const rows = await db
+    .update(t)
+    .set({ lockedUntil: sql`now() + ${`${Math.round(leaseMs)} milliseconds`}::interval` })
+    .where(ownLease(t, lease))
+    .returning({ id: t.id });
+  return rows.length === 1;
+}
+
 /** Puts a claimed item back to run again after `delayMs`, remembering why it failed. */
 export async function retryClaimed(
   db: Executor,
@@ -123,13 +142,16 @@ export async function failClaimed(db: Executor, table: QueueTable, lease: Lease,
   return rows.length === 1;
 }
 
-/** The four queue operations bound to one table. */
+/** The queue operations bound to one table. */
 export function workQueue<T extends QueueTable>(table: T, inOrderPerTicket = false) {
   return {
     /** Claims due items for one worker (see claimDue). */
     claim: (db: Executor, options: ClaimOptions) => claimDue(db, table, options, inOrderPerTicket),
     /** Marks a claimed item done; false when its lease was lost. */
     complete: (db: Executor, lease: Lease) => completeClaimed(db, table, lease),
+    /** Keeps a claimed item's lease for `leaseMs` more; false when it was lost. */
+    extend: (db: Executor, lease: Lease, leaseMs: number) =>
+      extendClaimed(db, table, lease, leaseMs),
     /** Returns a claimed item to the queue, due again after `delayMs`. */
     retry: (db: Executor, lease: Lease, delayMs: number, error: WorkError) =>
       retryClaimed(db, table, lease, delayMs, error),
