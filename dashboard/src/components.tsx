@@ -91,7 +91,7 @@ export function ConfirmByTyping({
       className="settings-form"
       onSubmit={(e) => {
         e.preventDefault();
-        onConfirm(typed);
+        if (matches(typed) && !pending) onConfirm(typed);
       }}
     >
       <label className="field">
