@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client.ts';
 import { type jobs, outbox, type WorkError } from '../schema.ts';
 
@@ -20,6 +21,10 @@ export interface Lease {
   id: number;
   workerId: string;
 }
+
+/** A time `ms` from now, in the database's clock (which every worker shares). */
+const fromNow = (ms: number) =>
+  sql`now() + ${`${Math.max(0, Math.round(ms))} milliseconds`}::interval`;
 
 /**
  * Claims up to `limit` due items: pending ones whose time has come and running
@@ -60,7 +65,7 @@ export async function claimDue<T extends QueueTable>(
     .set({
       status: 'running',
       lockedBy: options.workerId,
-      lockedUntil: sql`now() + ${`${leaseMs} milliseconds`}::interval`,
+      lockedUntil: fromNow(leaseMs),
       attempts: sql`${t.attempts} + 1`,
     })
     .where(inArray(t.id, candidates))
@@ -72,74 +77,62 @@ function ownLease(t: typeof jobs, lease: Lease) {
   return and(eq(t.id, lease.id), eq(t.status, 'running'), eq(t.lockedBy, lease.workerId));
 }
 
-/** Marks a claimed item done. False when the lease was lost (expired and re-claimed). */
-export async function completeClaimed(db: Executor, table: QueueTable, lease: Lease) {
+/** Changes a claimed item while this worker's lease on it holds; false when it was lost (expired and re-claimed). */
+async function updateClaimed(
+  db: Executor,
+  table: QueueTable,
+  lease: Lease,
+  set: PgUpdateSetSource<typeof jobs>,
+) {
   const t = table as typeof jobs;
-  const rows = await db
-    .update(t)
-    .set({ status: 'done', lockedBy: null, lockedUntil: null, completedAt: sql`now()` })
-    .where(ownLease(t, lease))
-    .returning({ id: t.id });
+  const rows = await db.update(t).set(set).where(ownLease(t, lease)).returning({ id: t.id });
   return rows.length === 1;
+}
+
+/** Marks a claimed item done. False when the lease was lost (expired and re-claimed). */
+export function completeClaimed(db: Executor, table: QueueTable, lease: Lease) {
+  return updateClaimed(db, table, lease, {
+    status: 'done',
+    lockedBy: null,
+    lockedUntil: null,
+    completedAt: sql`now()`,
+  });
 }
 
 /**
  * Pushes a claimed item's lease to `leaseMs` from now, for work that takes
  * longer than one lease (a large export). False when the lease was already lost.
  */
-export async function extendClaimed(
-  db: Executor,
-  table: QueueTable,
-  lease: Lease,
-  leaseMs: number,
-) {
-  const t = table as typeof jobs;
-  const rows = await db
-    .update(t)
-    .set({ lockedUntil: sql`now() + ${`${Math.round(leaseMs)} milliseconds`}::interval` })
-    .where(ownLease(t, lease))
-    .returning({ id: t.id });
-  return rows.length === 1;
+export function extendClaimed(db: Executor, table: QueueTable, lease: Lease, leaseMs: number) {
+  return updateClaimed(db, table, lease, { lockedUntil: fromNow(leaseMs) });
 }
 
 /** Puts a claimed item back to run again after `delayMs`, remembering why it failed. */
-export async function retryClaimed(
+export function retryClaimed(
   db: Executor,
   table: QueueTable,
   lease: Lease,
   delayMs: number,
   error: WorkError,
 ) {
-  const t = table as typeof jobs;
-  const rows = await db
-    .update(t)
-    .set({
-      status: 'pending',
-      lockedBy: null,
-      lockedUntil: null,
-      lastError: error,
-      runAt: sql`now() + ${`${Math.max(0, Math.round(delayMs))} milliseconds`}::interval`,
-    })
-    .where(ownLease(t, lease))
-    .returning({ id: t.id });
-  return rows.length === 1;
+  return updateClaimed(db, table, lease, {
+    status: 'pending',
+    lockedBy: null,
+    lockedUntil: null,
+    lastError: error,
+    runAt: fromNow(delayMs),
+  });
 }
 
 /** Gives up on a claimed item for good; the error is kept for the dashboard. */
-export async function failClaimed(db: Executor, table: QueueTable, lease: Lease, error: WorkError) {
-  const t = table as typeof jobs;
-  const rows = await db
-    .update(t)
-    .set({
-      status: 'failed',
-      lockedBy: null,
-      lockedUntil: null,
-      lastError: error,
-      completedAt: sql`now()`,
-    })
-    .where(ownLease(t, lease))
-    .returning({ id: t.id });
-  return rows.length === 1;
+export function failClaimed(db: Executor, table: QueueTable, lease: Lease, error: WorkError) {
+  return updateClaimed(db, table, lease, {
+    status: 'failed',
+    lockedBy: null,
+    lockedUntil: null,
+    lastError: error,
+    completedAt: sql`now()`,
+  });
 }
 
 /** The queue operations bound to one table. */
