@@ -498,6 +498,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await p.getByRole('button', { name: 'Export all data' }).click();
       const download = p.getByRole('link', { name: /^Download/ });
       await download.waitFor({ timeout: 30_000 });
+      expect(await download.textContent()).toMatch(/^Download \d+ KB \(until /);
       await p.screenshot({ path: join(docs, 'dashboard-data.png'), fullPage: true });
       const [file] = await Promise.all([p.waitForEvent('download'), download.click()]);
       expect(file.suggestedFilename()).toMatch(/^ticketflow-\d+-\d{4}-\d\d-\d\d\.zip$/);

@@ -116,11 +116,8 @@ describe('export', () => {
     // Asking again while it runs shows the same export.
     expect((await askExport()).id).toBe(request.id);
 
-    expect(await settled(request.id)).toMatchObject({
-      status: 'done',
-      progress: 100,
-      downloadable: true,
-    });
+    const done = await settled(request.id);
+    expect(done).toMatchObject({ status: 'done', progress: 100, downloadable: true });
     const counts = await countGuildRows(t.database.db, t.world.guildId);
 
     // Another admin of the server may not download it.
@@ -151,6 +148,7 @@ describe('export', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+    expect(done?.archiveBytes).toBe(res.rawPayload.length);
     expect(res.headers['content-type']).toBe('application/zip');
     const files = unzipSync(new Uint8Array(res.rawPayload));
     const json = (name: string) =>
@@ -221,6 +219,7 @@ describe('export', () => {
       await t.app.inject({ url: `${g()}/data`, headers: { cookie: admin } })
     ).json() as DataOverview;
     expect(overview.requests.find((r) => r.id === row?.id)).toMatchObject({
+      archiveBytes: null,
       downloadable: false,
       refusal: withdrawn.json().message,
     });

@@ -502,6 +502,8 @@ export const dataRequestSchema = z.object({
   createdAt: isoDate,
   completedAt: isoDate.nullable(),
   expiresAt: isoDate.nullable(),
+  /** The archive's size in bytes while it is stored (an export built and not withdrawn or purged). */
+  archiveBytes: z.number().nullable(),
   /** The archive can be downloaded now by the caller (their own export, not expired). */
   downloadable: z.boolean(),
   /** Why the caller cannot download this export (not theirs, expired, withdrawn…); null when they can. */

@@ -25,6 +25,10 @@ const TABLE_LABELS: Record<string, string> = {
 };
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
+const size = (bytes: number) =>
+  bytes < 1_000_000
+    ? `${Math.max(1, Math.round(bytes / 1_000))} KB`
+    : `${(bytes / 1_000_000).toFixed(1)} MB`;
 
 function ExportRow({ request, guildId }: { request: DataRequest; guildId: string }) {
   const status =
@@ -37,7 +41,8 @@ function ExportRow({ request, guildId }: { request: DataRequest; guildId: string
       <span className="danger-text">Failed: {request.error ?? 'unknown error'}</span>
     ) : request.downloadable ? (
       <a className="button" href={`${guildPath(guildId)}/exports/${request.id}/download`} download>
-        Download (until {when(request.expiresAt)})
+        Download{request.archiveBytes === null ? '' : ` ${size(request.archiveBytes)}`} (until{' '}
+        {when(request.expiresAt)})
       </a>
     ) : (
       <span className="muted">{request.refusal ?? 'Not available'}</span>

@@ -80,6 +80,7 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
       createdAt: iso(row.createdAt),
       completedAt: iso(row.completedAt),
       expiresAt: iso(row.expiresAt),
+      archiveBytes: row.archiveBytes,
       downloadable: row.kind === 'export' && refusal === null,
       refusal: refusal?.message ?? null,
     });
