@@ -1,6 +1,6 @@
 import { and, eq, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Executor } from '../client.ts';
+import type { Executor, Transaction } from '../client.ts';
 import { currentKeyId, openBytes, sealBytes } from '../crypto.ts';
 import { exportChunks, feedback, messages, sessions, tickets } from '../schema.ts';
 import { messageTerms } from './messages.ts';
@@ -67,56 +67,58 @@ export async function reencryptAll(
 ): Promise<number> {
   const prefix = `ef1.${currentKeyId()}.`;
   const batch = options.batch ?? 500;
+  /** Rewrites batches (each a transaction) until one comes back short; how many rows. */
+  const inBatches = async (
+    name: string,
+    size: number,
+    rewrite: (tx: Transaction) => Promise<number>,
+  ) => {
+    let done = 0;
+    for (;;) {
+      const rewritten = await db.transaction(rewrite);
+      done += rewritten;
+      if (rewritten > 0) options.onProgress?.(name, done);
+      if (rewritten < size) return done;
+    }
+  };
   let total = 0;
   for (const t of encryptedTables) {
     const where = or(...Object.values(t.columns).map((c) => stale(c, prefix)));
-    let done = 0;
-    for (;;) {
-      const rewritten = await db.transaction(async (tx) => {
-        const rows = (await tx
-          .select({ key: t.key, ...t.columns })
-          .from(t.table)
-          .where(where)
-          .limit(batch)
-          .for('update', { skipLocked: true })) as Record<string, unknown>[];
-        for (const row of rows) {
-          const { key, ...values } = row;
-          await tx
-            .update(t.table)
-            .set({ ...values, ...(t.terms ? { searchTerms: t.terms(values) } : {}) })
-            .where(eq(t.key, key));
-        }
-        return rows.length;
-      });
-      done += rewritten;
-      total += rewritten;
-      if (rewritten > 0) options.onProgress?.(t.name, done);
-      if (rewritten < batch) break;
-    }
-  }
-  // Export archives (kept a day) are sealed bytes with their key id beside them.
-  let pieces = 0;
-  for (;;) {
-    const rewritten = await db.transaction(async (tx) => {
-      const rows = await tx
-        .select()
-        .from(exportChunks)
-        .where(ne(exportChunks.keyId, currentKeyId()))
-        .limit(16)
-        .for('update', { skipLocked: true });
+    total += await inBatches(t.name, batch, async (tx) => {
+      const rows = (await tx
+        .select({ key: t.key, ...t.columns })
+        .from(t.table)
+        .where(where)
+        .limit(batch)
+        .for('update', { skipLocked: true })) as Record<string, unknown>[];
       for (const row of rows) {
-        const { id, sealed } = sealBytes(openBytes(row.keyId, row.data));
+        const { key, ...values } = row;
         await tx
-          .update(exportChunks)
-          .set({ keyId: id, data: sealed })
-          .where(and(eq(exportChunks.requestId, row.requestId), eq(exportChunks.seq, row.seq)));
+          .update(t.table)
+          .set({ ...values, ...(t.terms ? { searchTerms: t.terms(values) } : {}) })
+          .where(eq(t.key, key));
       }
       return rows.length;
     });
-    pieces += rewritten;
-    total += rewritten;
-    if (rewritten > 0) options.onProgress?.('export_chunks', pieces);
-    if (rewritten < 16) break;
   }
+  // Export archives (kept a day) are sealed bytes with their key id beside them;
+  // their pieces are a MiB each, so fewer to a batch.
+  const pieces = 16;
+  total += await inBatches('export_chunks', pieces, async (tx) => {
+    const rows = await tx
+      .select()
+      .from(exportChunks)
+      .where(ne(exportChunks.keyId, currentKeyId()))
+      .limit(pieces)
+      .for('update', { skipLocked: true });
+    for (const row of rows) {
+      const { id, sealed } = sealBytes(openBytes(row.keyId, row.data));
+      await tx
+        .update(exportChunks)
+        .set({ keyId: id, data: sealed })
+        .where(and(eq(exportChunks.requestId, row.requestId), eq(exportChunks.seq, row.seq)));
+    }
+    return rows.length;
+  });
   return total;
 }
