@@ -69,8 +69,13 @@ export async function hydrateEvents(db: Executor, events: RawEvent[]): Promise<H
 export function viewOf(access: Access, h: HydratedEvent): LiveEvent | null {
   if (maysee(access, h)) return h.event;
   if (h.fromCategoryId !== null && !h.gone && seesCategory(access, h.fromCategoryId))
-    return { ...h.event, card: null, message: null };
+    return leftEvent(h);
   return null;
+}
+
+/** The event as a transfer's former category sees it: the ticket left, without its card. */
+export function leftEvent(h: HydratedEvent): LiveEvent {
+  return { ...h.event, card: null, message: null };
 }
 
 /** Whether a viewer with this access may see the event's details. */

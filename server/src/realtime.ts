@@ -14,7 +14,7 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { type Access, RECHECK_MS, seesCategory } from './access.ts';
 import type { ServerContext } from './context.ts';
-import { type HydratedEvent, hydrateEvents, maysee, type RawEvent } from './live.ts';
+import { type HydratedEvent, hydrateEvents, leftEvent, maysee, type RawEvent } from './live.ts';
 import { findSession, type SessionUser } from './sessions.ts';
 
 interface SocketData {
@@ -296,7 +296,7 @@ export function attachRealtime(
       if (left.length > 0)
         io.to(left)
           .except([all, ...scoped])
-          .emit('event', { ...h.event, card: null, message: null });
+          .emit('event', leftEvent(h));
       if (ticketId !== null && occupied(guildRoom(guildId)))
         io.to(guildRoom(guildId))
           .except([all, ...scoped, ...left])
