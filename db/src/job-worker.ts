@@ -6,10 +6,17 @@ import type { jobs, WorkError } from './schema.ts';
 
 export type JobRow = typeof jobs.$inferSelect;
 
-/** A job; returning `next` runs it again then (a recurring job, one row at a time). */
+/**
+ * A job; returning `next` runs it again then (a recurring job, one row at a
+ * time). `signal` is aborted when the job's lease was lost (the process or
+ * the database stalled for a whole lease and another worker claimed it): a
+ * long job stops at its next step, and what it returns or throws is no
+ * longer recorded.
+ */
 export type JobRun<C> = (
   job: JobRow,
   ctx: C,
+  signal: AbortSignal,
   // biome-ignore lint/suspicious/noConfusingVoidType: most jobs return nothing; a recurring one returns when to run next.
 ) => Promise<void | { next: Date } | undefined>;
 
@@ -43,6 +50,8 @@ export function createJobWorker<C>(options: {
   const { db } = options;
   const leaseMs = options.leaseMs ?? 120_000;
   const again = new Map<number, Date>();
+  /** Jobs whose lease was lost while they ran: another worker has them. */
+  const lost = new Set<number>();
   return new QueueWorker<JobRow>({
     name: options.name,
     bus: options.bus,
@@ -63,10 +72,17 @@ export function createJobWorker<C>(options: {
       // A job running longer than its lease keeps it: otherwise another
       // worker would claim it and run it a second time beside this one.
       const lease = { id: job.id, workerId: options.workerId };
+      const held = new AbortController();
       const keep = setInterval(() => {
         jobQueue.extend(db, lease, leaseMs).then(
           (kept) => {
-            if (!kept) options.log.error({ queue: options.name, id: job.id }, 'lost a job lease');
+            if (kept || held.signal.aborted) return;
+            lost.add(job.id);
+            options.log.error(
+              { queue: options.name, id: job.id },
+              'lost a job lease: stopping it (another worker may have it)',
+            );
+            held.abort(new Error(`the lease of job ${job.id} was lost`));
           },
           (error: unknown) =>
             options.log.error(
@@ -77,7 +93,7 @@ export function createJobWorker<C>(options: {
       }, leaseMs / 3);
       keep.unref();
       try {
-        const result = await run(job, options.context);
+        const result = await run(job, options.context, held.signal);
         if (result?.next) again.set(job.id, result.next);
       } finally {
         clearInterval(keep);
@@ -87,10 +103,13 @@ export function createJobWorker<C>(options: {
       const lease = { id: job.id, workerId: options.workerId };
       const next = again.get(job.id);
       again.delete(job.id);
+      const wasLost = lost.delete(job.id);
       if (error === undefined) {
-        await jobQueue.complete(db, lease);
+        // Not ours any more (claimed by another worker, or gone with its guild):
+        // whoever has it records its outcome and schedules its next run.
+        const completed = !wasLost && (await jobQueue.complete(db, lease));
         // Done first, so the key is free for the next run.
-        if (next) {
+        if (completed && next) {
           await scheduleJob(db, {
             kind: job.kind,
             ...(job.key ? { key: job.key } : {}),
@@ -101,6 +120,10 @@ export function createJobWorker<C>(options: {
         }
         return;
       }
+      // A failure of a job that is no longer ours (a stolen lease; its row erased
+      // with its guild) is not this worker's to record: onFailure could undo
+      // the work of the worker that has it now.
+      if (wasLost || !(await jobQueue.extend(db, lease, leaseMs))) return;
       const failure = await options.onFailure(job, error);
       if (failure.retryInMs !== null) {
         await jobQueue.retry(db, lease, failure.retryInMs, failure.detail);

@@ -180,6 +180,88 @@ describe('jobs', () => {
     expect(runs).toEqual(['first']);
     expect(errors).toEqual([]);
   });
+
+  /** A worker of one job kind whose handler the test writes; failures and errors are recorded. */
+  function oneKindWorker(kind: string, run: (signal: AbortSignal) => Promise<void>) {
+    const failures: unknown[] = [];
+    const errors: string[] = [];
+    const worker = createJobWorker({
+      name: kind,
+      db: t.handle.db,
+      bus: t.handle.bus,
+      log: { error: (_detail, message) => errors.push(message) },
+      workerId: 'stalled',
+      handlers: { [kind]: (_job, _ctx, signal) => run(signal) },
+      context: {},
+      onFailure: (_job, error) => {
+        failures.push(error);
+        return { retryInMs: null, detail: { message: 'failed' } };
+      },
+      pollMs: 50,
+      leaseMs: 300,
+    });
+    return { worker, failures, errors };
+  }
+  /** As if the worker had stalled past its lease and another had claimed the job. */
+  const steal = (id: number) =>
+    t.handle.db
+      .update(jobs)
+      .set({ lockedBy: 'thief', lockedUntil: new Date(Date.now() + 3_600_000) })
+      .where(eq(jobs.id, id));
+  const row = async (id: number) =>
+    (await t.handle.db.select().from(jobs).where(eq(jobs.id, id)))[0];
+
+  it('stops a job whose lease was lost, and leaves its outcome to the worker that has it', async () => {
+    let started = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let stopped = false;
+    const { worker, failures, errors } = oneKindWorker('stolen', async (signal) => {
+      started();
+      // A long job that looks at its signal between steps.
+      while (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 20));
+      stopped = true;
+      signal.throwIfAborted();
+    });
+    const job = await scheduleJob(t.handle.db, { kind: 'stolen', runAt: new Date() });
+    await worker.start();
+    await running;
+    await steal(job.id);
+    await eventually(() => stopped);
+    await worker.idle();
+    await worker.stop();
+    expect(errors).toEqual(['lost a job lease: stopping it (another worker may have it)']);
+    // The thief's claim stands: not failed, not done, not released.
+    expect(failures).toEqual([]);
+    expect(await row(job.id)).toMatchObject({ status: 'running', lockedBy: 'thief' });
+  });
+
+  it('does not record the failure of a job it no longer holds', async () => {
+    let fail = () => {};
+    const failing = new Promise<void>((resolve) => {
+      fail = resolve;
+    });
+    let started = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const { worker, failures } = oneKindWorker('stolen-then-failed', async () => {
+      started();
+      await failing;
+      throw new Error('a piece could not be stored');
+    });
+    const job = await scheduleJob(t.handle.db, { kind: 'stolen-then-failed', runAt: new Date() });
+    await worker.start();
+    await running;
+    // Stolen, and the job fails before the lease's next extension would notice.
+    await steal(job.id);
+    fail();
+    await worker.idle();
+    await worker.stop();
+    expect(failures).toEqual([]);
+    expect(await row(job.id)).toMatchObject({ status: 'running', lockedBy: 'thief' });
+  });
 });
 
 describe('outbox order per ticket', () => {

@@ -40,7 +40,7 @@ class ExportRestarted extends Error {}
  * A person erased while it is built sends the request back to pending
  * (restartExports): what was read may hold them, so it is built again.
  */
-const exportJob: DataJob = async (job, { database, log }) => {
+const exportJob: DataJob = async (job, { database, log }, signal) => {
   const { db } = database;
   const { requestId, guildId } = exportPayload.parse(job.payload);
   const mine = and(eq(dataRequests.id, requestId), eq(dataRequests.status, 'running'));
@@ -56,6 +56,8 @@ const exportJob: DataJob = async (job, { database, log }) => {
         guildId,
         out: new ArchiveWriter(db, requestId),
         onProgress: async (percent) => {
+          // Another worker has the job now (this one stalled past its lease): it builds the archive.
+          signal.throwIfAborted();
           const still = await db
             .update(dataRequests)
             .set({ progress: percent })
@@ -64,6 +66,7 @@ const exportJob: DataJob = async (job, { database, log }) => {
           if (still.length === 0) throw new ExportRestarted();
         },
       });
+      signal.throwIfAborted();
       const finished = await db
         .update(dataRequests)
         .set({
@@ -80,18 +83,32 @@ const exportJob: DataJob = async (job, { database, log }) => {
         return undefined;
       }
     } catch (error) {
-      if (!(error instanceof ExportRestarted)) throw error;
+      if (signal.aborted) throw error;
+      // Storing a piece of a request erased with its server fails (its foreign
+      // key): that is how the build ends then, not a failure to report.
+      if (!(error instanceof ExportRestarted) && (await exportStatus(db, requestId)) !== undefined)
+        throw error;
     }
     // No longer running: built again if a person's erasure sent it back to
     // pending; otherwise (the request went with its server) there is nothing to do.
-    const [now] = await db
-      .select({ status: dataRequests.status })
-      .from(dataRequests)
-      .where(eq(dataRequests.id, requestId));
-    if (now?.status !== 'pending') return undefined;
+    const now = await exportStatus(db, requestId);
+    if (now === undefined) {
+      log.info({ requestId, guildId }, 'export stopped: its server was erased while it was built');
+      return undefined;
+    }
+    if (now !== 'pending') return undefined;
     log.info({ requestId, guildId }, 'export built again: a person was erased while it was built');
   }
 };
+
+/** A data request's status; undefined once it is gone (erased with its server). */
+async function exportStatus(db: DatabaseHandle['db'], requestId: string) {
+  const [row] = await db
+    .select({ status: dataRequests.status })
+    .from(dataRequests)
+    .where(eq(dataRequests.id, requestId));
+  return row?.status;
+}
 
 /**
  * 30 days after the bot left a server (the job markGuildLeft scheduled),

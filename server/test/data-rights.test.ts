@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Transaction } from '@ticketflow/db/client';
 import { decrypt } from '@ticketflow/db/crypto';
+import { requestExport } from '@ticketflow/db/repositories/data-requests';
 import {
   countGuildRows,
+  eraseGuild,
   guildTables,
   schemaTables,
   tablesWithoutGuild,
@@ -23,6 +26,7 @@ import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually } from '@ticketflow/shared/testing';
 import { sql } from 'drizzle-orm';
 import { strFromU8, unzipSync } from 'fflate';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportParts } from '../src/data-export.ts';
 import { login, type ServerBox, seedTicket, useServer } from './support.ts';
@@ -62,7 +66,13 @@ async function say(t: ServerBox, ticketId: string, authorId: string, content: st
 }
 
 describe('export', () => {
-  const t = useServer({ dataDir, dataJobs: { pollMs: 200 } });
+  /** What the server logged (the data jobs' log included). */
+  const logged: { level: number; msg?: string }[] = [];
+  const t = useServer({
+    dataDir,
+    dataJobs: { pollMs: 200 },
+    logger: pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+  });
   let admin = '';
   let otherAdmin = '';
   beforeAll(async () => {
@@ -237,10 +247,49 @@ describe('export', () => {
     expect(expired.statusCode).toBe(410);
     expect(expired.json().message).toMatch(/expired/);
   });
-  // A lock needs a second connection, which PGlite has not: this one runs on Postgres (as CI does).
+  /**
+   * Holds a lock under which an export's archive pieces cannot be stored: the
+   * export reads the whole server, then waits to write its archive. `waiting`
+   * counts the statements waiting on it; `release` runs `meanwhile` in the
+   * lock's own transaction, then commits.
+   */
+  async function holdChunks() {
+    let release: (meanwhile: (tx: Transaction) => Promise<unknown>) => void = () => {};
+    const released = new Promise<(tx: Transaction) => Promise<unknown>>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const holding = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = t.database.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table export_chunks in share mode`);
+      locked();
+      await (await released)(tx);
+    });
+    await holding;
+    return {
+      waiting: async () =>
+        Number(
+          (
+            await t.database.query<{ n: string }>(
+              `select count(*) as n from pg_locks where not granted
+                 and database = (select oid from pg_database where datname = current_database())
+                 and relation = 'export_chunks'::regclass`,
+            )
+          )[0]?.n,
+        ),
+      release: async (meanwhile: (tx: Transaction) => Promise<unknown> = async () => {}) => {
+        release(meanwhile);
+        await holder;
+      },
+    };
+  }
+
+  // A lock needs a second connection, which PGlite has not: these run on Postgres (as CI does).
   if (testDatabaseKind !== 'postgres') {
     console.log(
-      '[server] export rebuilt after an erasure: needs a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
+      '[server] exports interrupted by an erasure: need a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
     );
   }
   it.runIf(testDatabaseKind === 'postgres')(
@@ -251,33 +300,7 @@ describe('export', () => {
       await say(t, ticket.id, person, 'Secret Wombat lives at 4 Privet Drive');
       await say(t, ticket.id, t.world.users.support, 'Noted, thanks');
 
-      // The archive's pieces cannot be stored while this lock is held: the export
-      // reads the whole server, then waits to write its archive.
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked = () => {};
-      const holding = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holder = t.database.db.transaction(async (tx) => {
-        await tx.execute(sql`lock table export_chunks in share mode`);
-        locked();
-        await released;
-      });
-      await holding;
-      const waitingOnChunks = async () =>
-        Number(
-          (
-            await t.database.query<{ n: string }>(
-              `select count(*) as n from pg_locks where not granted
-                 and database = (select oid from pg_database where datname = current_database())
-                 and relation = 'export_chunks'::regclass`,
-            )
-          )[0]?.n,
-        );
-
+      const chunks = await holdChunks();
       const request = await askExport();
       const progress = async () =>
         (
@@ -286,7 +309,7 @@ describe('export', () => {
             [request.id],
           )
         )[0]?.progress;
-      await eventually(async () => (await waitingOnChunks()) === 1, 30_000);
+      await eventually(async () => (await chunks.waiting()) === 1, 30_000);
       // Waiting with every row read: 99% until the archive is stored.
       expect(await progress()).toBe(99);
 
@@ -297,9 +320,8 @@ describe('export', () => {
         headers: { cookie: admin },
         payload: { userId: person },
       });
-      await eventually(async () => (await waitingOnChunks()) === 2, 30_000);
-      release();
-      await holder;
+      await eventually(async () => (await chunks.waiting()) === 2, 30_000);
+      await chunks.release();
       expect((await erasing).statusCode).toBe(200);
 
       expect(await settled(request.id)).toMatchObject({
@@ -347,6 +369,43 @@ describe('export', () => {
       downloadable: true,
     });
   });
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    'ends an export quietly when its server is erased while it is being built: nothing is left, no failure is logged',
+    async () => {
+      const guildId = t.world.otherGuildId;
+      const since = logged.length;
+      const { ticket } = await createTicket(t.database.db, {
+        guildId,
+        openerId: t.world.users.member,
+      });
+      await upsertMessage(t.database.db, {
+        id: mintSnowflake(),
+        guildId,
+        ticketId: ticket.id,
+        authorId: t.world.users.member,
+        content: 'Hello from the other server',
+        createdAt: new Date(),
+      });
+      const chunks = await holdChunks();
+      const { request } = await requestExport(t.database.db, {
+        guildId,
+        userId: t.world.users.admin,
+      });
+      await eventually(async () => (await chunks.waiting()) === 1, 30_000);
+      // The server is erased (its export request and job with it) while the export waits to store its archive.
+      await chunks.release((tx) => eraseGuild(tx, guildId));
+      const ours = () => logged.slice(since);
+      await eventually(() => ours().some((l) => l.msg?.startsWith('export stopped')), 30_000);
+      expect(ours().filter((l) => l.level >= 50)).toEqual([]);
+      expect(
+        await t.database.query('select 1 from data_requests where id = $1', [request.id]),
+      ).toEqual([]);
+      expect(
+        await t.database.query('select 1 from export_chunks where request_id = $1', [request.id]),
+      ).toEqual([]);
+    },
+  );
 });
 
 describe('erasure', () => {
