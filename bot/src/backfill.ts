@@ -1,4 +1,5 @@
 import type { Executor } from '@ticketflow/db/client';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { closeTicket, listOpenTicketChannels } from '@ticketflow/db/repositories/tickets';
 import { DiscordAPIError, type REST } from 'discord.js';
 import { RESTJSONErrorCodes, Routes } from 'discord-api-types/v10';
@@ -85,6 +86,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
           ) {
             await closeTicket(options.db, { ticketId: ticket.id, reason: CHANNEL_DELETED_REASON });
             result.closed += 1;
+          } else if (isTransientDatabaseError(error)) {
+            // The mirror tries the channel's catch-up again once the database answers.
+            throw error;
           } else {
             options.log.error(
               { err: error, ticketId: ticket.id },

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DatabaseHandle } from '@ticketflow/db/client';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import type { QueueWorker } from '@ticketflow/db/queue-worker';
 import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Logger } from 'pino';
@@ -131,13 +132,25 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const firstBackfill = new Promise<Awaited<ReturnType<typeof backfill>>>((resolve) => {
     firstDone = resolve;
   });
-  const catchUp = (shardId: number) => {
+  let stopping = false;
+  let retryCatchUp: NodeJS.Timeout | undefined;
+  const catchUp = (shardId: number, attempt = 1) => {
     const guildIds = client.guilds.cache.filter((g) => g.shardId === shardId).map((g) => g.id);
     backfilled = backfill({ db: database.db, rest: client.rest, mirror, log, guildIds });
     firstDone(backfilled);
     backfilled.then(
       (r) => log.info({ shardId, ...r }, 'backfill done'),
-      (error: unknown) => log.error({ err: error, shardId }, 'backfill failed'),
+      (error: unknown) => {
+        // The database could not be reached to list the open tickets: what was
+        // missed is still in Discord, so the catch-up runs again until it can.
+        if (isTransientDatabaseError(error) && !stopping) {
+          log.warn({ err: error, shardId }, 'backfill waits for the database');
+          retryCatchUp = setTimeout(
+            () => catchUp(shardId, attempt + 1),
+            Math.min(30_000, 500 * 2 ** (attempt - 1)),
+          );
+        } else log.error({ err: error, shardId }, 'backfill failed');
+      },
     );
   };
   client.on(Events.ShardReady, (shardId) => catchUp(shardId));
@@ -161,6 +174,10 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     jobs,
     lastBackfill: () => backfilled ?? firstBackfill,
     async stop() {
+      // Work waiting for the database is given up on (the next start catches up from Discord).
+      stopping = true;
+      clearTimeout(retryCatchUp);
+      mirror.stop();
       client.removeAllListeners(Events.InteractionCreate);
       await interactions.idle();
       await outbox.stop();

@@ -1,4 +1,5 @@
 import type { Executor } from '@ticketflow/db/client';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { upsertUser } from '@ticketflow/db/repositories/guilds';
 import { markMessageDeleted, upsertMessages } from '@ticketflow/db/repositories/messages';
 import { closeTicket } from '@ticketflow/db/repositories/tickets';
@@ -21,6 +22,12 @@ export const CHANNEL_DELETED_REASON = 'The ticket channel was deleted in Discord
  * packets: creates and edits are idempotent upserts, deletes leave
  * tombstones, and a deleted ticket channel closes its ticket. Packets of one
  * channel are stored in order; a replayed or duplicated packet changes nothing.
+ *
+ * While the database cannot be reached, a channel's packet is tried again
+ * (after a pause growing to 5 s) until it is stored, and the channel's later
+ * packets wait behind it: none is lost, and none is stored before an earlier
+ * one, so the ticket's newest stored message stays a safe place for a
+ * catch-up to read on from.
  */
 export class Mirror {
   private readonly queue = new SerialQueue();
@@ -36,6 +43,10 @@ export class Mirror {
   }
 
   private held: { t: string; d: unknown }[] | null = null;
+  private stopping = false;
+  /** Channels with a packet given up on while stopping: their later packets are not stored either. */
+  private readonly abandoned = new Set<string>();
+  private readonly pauses = new Set<() => void>();
 
   /**
    * Holds incoming packets (in arrival order) until the returned release is
@@ -51,9 +62,66 @@ export class Mirror {
     };
   }
 
-  /** Runs a task in a channel's queue, after what is queued there and before what comes next. */
+  /**
+   * Runs a task in a channel's queue, after what is queued there and before
+   * what comes next; while the database cannot be reached it is tried again
+   * until it can, holding the channel's later tasks back. Any other error
+   * rejects the returned promise and the channel goes on.
+   */
   runInChannel(channelId: string, task: () => Promise<void>): Promise<void> {
-    return this.queue.run(channelId, task);
+    return this.queue.run(channelId, () => this.untilDone(channelId, task));
+  }
+
+  private async untilDone(channelId: string, task: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.abandoned.has(channelId)) return;
+      try {
+        await task();
+        if (attempt > 1)
+          this.log.info({ channelId, attempt }, 'stored a channel that waited for the database');
+        return;
+      } catch (error) {
+        if (!isTransientDatabaseError(error)) throw error;
+        if (this.stopping) {
+          // The ticket's newest stored message is still older than this one: the next start reads on from it.
+          this.abandoned.add(channelId);
+          this.log.warn(
+            { channelId },
+            'stopped before the database answered: the next start reads this channel again',
+          );
+          return;
+        }
+        if (attempt === 1)
+          this.log.warn(
+            { err: error, channelId },
+            'the database cannot be reached: this channel is stored once it answers',
+          );
+        await this.pause(Math.min(5_000, 100 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if the mirror stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms * (0.75 + Math.random() / 2));
+      this.pauses.add(done);
+    });
+  }
+
+  /**
+   * From now on a channel whose database work fails for want of the database
+   * is given up on (and its later packets with it) instead of waiting: for a
+   * bot stopping while the database is away. Work that succeeds goes on.
+   */
+  stop(): void {
+    this.stopping = true;
+    for (const wake of this.pauses) wake();
   }
 
   /** Handles one dispatch; resolves when it is stored (or ignored). */
@@ -133,14 +201,11 @@ export class Mirror {
   }
 
   private inTicket(channelId: string, task: (ref: TicketRef) => Promise<void>): Promise<void> {
-    return this.queue.run(channelId, async () => {
-      try {
-        const ref = await this.tickets.lookup(channelId);
-        if (ref) await task(ref);
-      } catch (error) {
-        // Logged and left for backfill, which re-reads the channel from the last stored id.
-        this.log.error({ err: error, channelId }, 'failed to mirror a gateway event');
-      }
+    return this.runInChannel(channelId, async () => {
+      const ref = await this.tickets.lookup(channelId);
+      if (ref) await task(ref);
+    }).catch((error: unknown) => {
+      this.log.error({ err: error, channelId }, 'failed to mirror a gateway event');
     });
   }
 

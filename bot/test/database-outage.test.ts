@@ -1,0 +1,169 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
+import { testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bot } from '../src/bot.ts';
+import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
+
+/**
+ * A TCP relay to Postgres whose connections the test can cut, and whose port
+ * it can close (new connections refused) and open again: the database going
+ * away and coming back, as the bot's connections see it.
+ */
+async function databaseRelay(target: URL) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (port: number) =>
+    new Promise<number>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        const address = server?.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  const port = await listen(0);
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    /** Every connection dropped, and new ones refused. */
+    async cut() {
+      const closed = new Promise((resolve) => server?.close(resolve));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    async restore() {
+      await listen(port);
+    },
+  };
+}
+
+// The relay needs a database server to relay to.
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[bot] database outage test: needs a Postgres server to cut the bot off from (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
+
+describe.runIf(testDatabaseKind === 'postgres')(
+  'the database going away while the bot mirrors',
+  () => {
+    const t = useEmulator();
+    const db = useTestDatabase();
+    let relay: Awaited<ReturnType<typeof databaseRelay>>;
+    let botDatabase: DatabaseHandle;
+    let bot: Bot;
+    const logged: { msg?: string; channelId?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    beforeAll(async () => {
+      relay = await databaseRelay(new URL(db.url as string));
+      botDatabase = await openDatabase({ kind: 'postgres', url: relay.url, max: 4 });
+      bot = await startTestBot(t, botDatabase, { log });
+      await bot.lastBackfill();
+    });
+    afterAll(async () => {
+      await bot?.stop();
+      await botDatabase?.close();
+    });
+
+    const storedIds = async (ticketId: string) =>
+      (
+        await db.handle.query<{ id: string }>(
+          'select id::text from messages where ticket_id = $1 order by id',
+          [ticketId],
+        )
+      ).map((r) => r.id);
+
+    it('stores the messages sent while the database was unreachable once it is back, in order, and none twice', async () => {
+      const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, 'outage');
+      const say = (content: string) =>
+        t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
+      const sent = [say('before the outage')];
+      await eventually(async () => (await storedIds(ticket.id)).length === 1);
+
+      await relay.cut();
+      sent.push(say('during the outage, first'), say('during the outage, second'));
+      // The bot has tried to store them and could not.
+      await eventually(() => logged.some((l) => l.channelId === channel.id), 10_000);
+      await relay.restore();
+      sent.push(say('after the outage'));
+
+      await eventually(async () => (await storedIds(ticket.id)).length === 4, 30_000).catch(
+        async (error: unknown) => {
+          throw new Error(
+            `stored ${(await storedIds(ticket.id)).length} of 4; the bot logged ${JSON.stringify(logged.slice(-5))}: ${error}`,
+          );
+        },
+      );
+      expect(await storedIds(ticket.id)).toEqual(sent);
+      const [row] = await db.handle.query<{ last: string }>(
+        'select last_message_id::text as last from tickets where id = $1',
+        [ticket.id],
+      );
+      expect(row?.last).toBe(sent.at(-1));
+    });
+
+    it('catches up once the database is back when the gateway reconnected while it was away', async () => {
+      const { channel, ticket } = await openTicketChannel(
+        t.emulator,
+        t.world,
+        db.handle,
+        'outage-2',
+      );
+      const say = (content: string) =>
+        t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
+      const sent = [say('before')];
+      await eventually(async () => (await storedIds(ticket.id)).length === 1);
+
+      await relay.cut();
+      // A new gateway session: what is sent now reaches the bot only through its catch-up.
+      t.emulator.control.dropGateway({ resumable: false });
+      sent.push(say('while both were away, first'), say('while both were away, second'));
+      await eventually(
+        () => logged.some((l) => l.msg === 'backfill waits for the database'),
+        20_000,
+      );
+      await relay.restore();
+
+      await eventually(async () => (await storedIds(ticket.id)).length === 3, 30_000);
+      expect(await storedIds(ticket.id)).toEqual(sent);
+    });
+
+    it('stops while the database is away without waiting for it, and the next start stores what it missed', async () => {
+      const { channel, ticket } = await openTicketChannel(
+        t.emulator,
+        t.world,
+        db.handle,
+        'outage-3',
+      );
+      const say = (content: string) =>
+        t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
+      const sent = [say('before')];
+      await eventually(async () => (await storedIds(ticket.id)).length === 1);
+
+      await relay.cut();
+      sent.push(say('sent while the database is away'));
+      await eventually(() => logged.some((l) => l.channelId === channel.id), 10_000);
+      // Resolves although the message could not be stored (before, it waited for the database).
+      await bot.stop();
+      await relay.restore();
+
+      bot = await startTestBot(t, botDatabase, { log });
+      await eventually(async () => (await storedIds(ticket.id)).length === 2, 30_000);
+      expect(await storedIds(ticket.id)).toEqual(sent);
+    });
+  },
+);

@@ -1,0 +1,40 @@
+/**
+ * SQLSTATEs after which the same statement may well succeed if tried again:
+ * the connection failed (class 08), the server is shutting down or starting
+ * (57P01–57P03), has no connection left (53300), or the transaction lost a
+ * serialization conflict or a deadlock (40001, 40P01).
+ */
+const RETRYABLE_STATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+/** Node's errors for a server that cannot be reached or went away mid-conversation. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** node-postgres' own errors for a lost or unusable connection (they carry no code). */
+const CONNECTION_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|Connection closed)/;
+
+/**
+ * Whether an error (or one it was caused by: Drizzle wraps the driver's) says
+ * the database could not be reached or the statement lost a conflict, so that
+ * trying the same work again later is right; an error in the statement or
+ * the data (a constraint, a syntax error) is not.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (RETRYABLE_STATE.test(code) || NETWORK_CODES.has(code)))
+      return true;
+    // Drizzle's wrapper repeats the query and its values in its message: only the driver's is read.
+    if (!('query' in current) && CONNECTION_MESSAGE.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}

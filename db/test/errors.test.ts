@@ -1,0 +1,77 @@
+import { createServer } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/client.ts';
+import { isTransientDatabaseError } from '../src/errors.ts';
+import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
+
+/** What a promise rejected with (it must reject). */
+async function failure(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** A port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+describe('transient database errors', () => {
+  const t = useTestDatabase();
+
+  it('are not errors in the statement or the data, through Drizzle as callers see them', async () => {
+    const { db } = t.handle;
+    expect(isTransientDatabaseError(await failure(db.execute(sql`select * from nowhere`)))).toBe(
+      false,
+    );
+    expect(isTransientDatabaseError(await failure(db.execute(sql`select 1 / ${0}::int`)))).toBe(
+      false,
+    );
+    // A value that reads like a lost connection, in a statement that fails on it.
+    expect(
+      isTransientDatabaseError(
+        await failure(db.execute(sql`select ${'Connection terminated unexpectedly'}::int`)),
+      ),
+    ).toBe(false);
+    expect(isTransientDatabaseError(undefined)).toBe(false);
+  });
+
+  if (testDatabaseKind !== 'postgres') {
+    console.log(
+      '[db] transient errors of a server connection: need a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
+    );
+  }
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    'are a server nobody answers at, and a connection the server ended',
+    async () => {
+      const nowhere = new URL(t.url as string);
+      nowhere.hostname = '127.0.0.1';
+      nowhere.port = String(await closedPort());
+      const unreachable = await openDatabase({ kind: 'postgres', url: nowhere.toString() });
+      try {
+        expect(isTransientDatabaseError(await failure(unreachable.db.execute(sql`select 1`)))).toBe(
+          true,
+        );
+      } finally {
+        await unreachable.close();
+      }
+
+      const other = await t.connect(1);
+      const [{ pid } = { pid: 0 }] = await other.query<{ pid: number }>(
+        'select pg_backend_pid() as pid',
+      );
+      const ended = other.db.execute(sql`select pg_sleep(5)`);
+      await t.handle.query('select pg_terminate_backend($1)', [pid]);
+      expect(isTransientDatabaseError(await failure(ended))).toBe(true);
+    },
+  );
+});
