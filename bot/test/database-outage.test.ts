@@ -1,55 +1,9 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
-import { testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
+import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
 import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
-
-/**
- * A TCP relay to Postgres whose connections the test can cut, and whose port
- * it can close (new connections refused) and open again: the database going
- * away and coming back, as the bot's connections see it.
- */
-async function databaseRelay(target: URL) {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = (port: number) =>
-    new Promise<number>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => {
-        const address = server?.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-  const port = await listen(0);
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    /** Every connection dropped, and new ones refused. */
-    async cut() {
-      const closed = new Promise((resolve) => server?.close(resolve));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    async restore() {
-      await listen(port);
-    },
-  };
-}
 
 // The relay needs a database server to relay to.
 if (testDatabaseKind !== 'postgres') {
@@ -63,13 +17,13 @@ describe.runIf(testDatabaseKind === 'postgres')(
   () => {
     const t = useEmulator();
     const db = useTestDatabase();
-    let relay: Awaited<ReturnType<typeof databaseRelay>>;
+    let relay: Awaited<ReturnType<typeof createDatabaseRelay>>;
     let botDatabase: DatabaseHandle;
     let bot: Bot;
     const logged: { msg?: string; channelId?: string }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     beforeAll(async () => {
-      relay = await databaseRelay(new URL(db.url as string));
+      relay = await createDatabaseRelay(new URL(db.url as string));
       botDatabase = await openDatabase({ kind: 'postgres', url: relay.url, max: 4 });
       bot = await startTestBot(t, botDatabase, { log });
       await bot.lastBackfill();

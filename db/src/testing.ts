@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
@@ -134,5 +135,50 @@ export function useTestDatabase(): Omit<TestDatabase, typeof Symbol.asyncDispose
       return get().url;
     },
     connect: (max) => get().connect(max),
+  };
+}
+
+/**
+ * A TCP relay to Postgres whose connections the test can cut, and whose port
+ * it can close (new connections refused) and open again: the database going
+ * away and coming back, as the connections of a process given `url` see it.
+ */
+export async function createDatabaseRelay(target: URL) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (port: number) =>
+    new Promise<number>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        const address = server?.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  const port = await listen(0);
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    /** Every connection dropped, and new ones refused. */
+    async cut() {
+      const closed = new Promise((resolve) => server?.close(resolve));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    async restore() {
+      await listen(port);
+    },
   };
 }

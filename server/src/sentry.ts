@@ -1,22 +1,8 @@
 import * as Sentry from '@sentry/node';
 import type { FastifyRequest } from 'fastify';
+import { scrubText } from './scrub.ts';
 
 const secretKey = /token|secret|password|cookie|authorization|content|answers|session/i;
-
-/** Free text that may carry secrets: bot tokens, bearer tokens, session cookies, query parameters. */
-export function scrubText(text: string): string {
-  return (
-    text
-      // Drizzle and pg put a failed query's parameters (message content among them) after "params:".
-      .replace(/params:[\s\S]*/i, 'params: [scrubbed]')
-      .replace(/\b(Bot|Bearer)\s+[\w.-]+/g, '$1 [scrubbed]')
-      .replace(/[\w-]{20,}\.[\w-]{5,}\.[\w-]{20,}/g, '[token]')
-      .replace(
-        /((?:__Host-)?tf_session|tf_oauth_state|access_token|refresh_token|code)=[^;&\s]+/g,
-        '$1=[scrubbed]',
-      )
-  );
-}
 
 function scrubObject(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') {

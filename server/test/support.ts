@@ -11,6 +11,8 @@ export interface ServerBox {
   emulator: Emulator;
   world: World;
   database: DatabaseHandle;
+  /** The test database's URL (Postgres only). */
+  databaseUrl?: string;
   app: App;
   /** http://127.0.0.1:PORT when listening. */
   url: string;
@@ -30,6 +32,7 @@ export function useServer(options: Partial<AppOptions> = {}) {
   beforeAll(async () => {
     box.emulator = await Emulator.start();
     box.database = db.handle;
+    if (db.url) box.databaseUrl = db.url;
     box.world = await seedWorld(box.emulator, db.handle);
     box.build = async (extra = {}) => {
       const app = await buildApp({

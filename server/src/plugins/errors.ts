@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { AppError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -10,8 +11,9 @@ interface ValidationItem {
 
 /**
  * One error handler: typed errors become their 4xx with a readable message,
- * validation failures a 400 with field errors, anything else a 500 that
- * carries only an id to find it in the logs.
+ * validation failures a 400 with field errors, the database out of reach a
+ * 503 that says to try again, anything else a 500 that carries only an id to
+ * find it in the logs.
  */
 export function registerErrorHandler(
   app: FastifyInstance,
@@ -47,6 +49,14 @@ export function registerErrorHandler(
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code = err.statusCode === 429 ? 'rate_limited' : 'bad_request';
       return reply.status(err.statusCode).send({ error: code, message: err.message });
+    }
+    if (isTransientDatabaseError(error)) {
+      // An outage, not a fault in this request: the client may simply try again.
+      request.log.warn({ err: error }, 'the database could not be reached');
+      return reply.status(503).header('retry-after', '5').send({
+        error: 'database_unavailable',
+        message: 'The database cannot be reached just now; try again in a moment.',
+      });
     }
     const id = randomUUID();
     request.log.error({ err: error, errorId: id }, 'unhandled error');

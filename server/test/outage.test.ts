@@ -1,0 +1,58 @@
+import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
+import { createDatabaseRelay, testDatabaseKind } from '@ticketflow/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.ts';
+import { login, seedTicket, useServer } from './support.ts';
+
+// The relay needs a database server to relay to.
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[server] database outage test: needs a Postgres server to cut the server off from (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
+
+describe.runIf(testDatabaseKind === 'postgres')('the database going away under the server', () => {
+  const t = useServer({ dataJobs: false });
+  let relay: Awaited<ReturnType<typeof createDatabaseRelay>>;
+  let relayed: DatabaseHandle;
+  let app: App;
+  beforeAll(async () => {
+    relay = await createDatabaseRelay(new URL(t.databaseUrl as string));
+    relayed = await openDatabase({ kind: 'postgres', url: relay.url, max: 4 });
+    app = await t.build({ database: relayed, dataJobs: false });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await relayed?.close();
+  });
+
+  it('answers 503 with a readable reason and Retry-After, changes nothing, and serves again once it is back', async () => {
+    const cookie = await login({ emulator: t.emulator, app }, t.world.users.admin);
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const g = `/api/guilds/${t.world.guildId}`;
+    const board = () => app.inject({ url: `${g}/board`, headers: { cookie } });
+    expect((await board()).statusCode).toBe(200);
+
+    await relay.cut();
+    const away = await board();
+    expect(away.statusCode).toBe(503);
+    expect(away.headers['retry-after']).toBe('5');
+    expect(away.json()).toEqual({
+      error: 'database_unavailable',
+      message: 'The database cannot be reached just now; try again in a moment.',
+    });
+    const reply = await app.inject({
+      method: 'POST',
+      url: `${g}/tickets/${ticket.id}/messages`,
+      headers: { cookie, origin: t.url, 'content-type': 'application/json' },
+      payload: { content: 'typed while the database was away' },
+    });
+    expect(reply.statusCode).toBe(503);
+
+    await relay.restore();
+    expect((await board()).statusCode).toBe(200);
+    expect(
+      await t.database.query('select 1 from messages where ticket_id = $1', [ticket.id]),
+    ).toEqual([]);
+  });
+});
