@@ -120,9 +120,9 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   const interactions = registerInteractions(ctx);
 
-  const handleGuildEvent = guildEventHandler(database.db, log);
+  const guildEvents = guildEventHandler(database.db, log);
   client.on(Events.Raw, (packet: { t?: string | null; d?: unknown }) => {
-    void handleGuildEvent(packet.t, packet.d);
+    void guildEvents.handle(packet.t, packet.d);
     void mirror.handle(packet.t, packet.d);
   });
   client.on(Events.Error, (error) => log.error({ err: error }, 'discord.js error'));
@@ -178,6 +178,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       stopping = true;
       clearTimeout(retryCatchUp);
       mirror.stop();
+      guildEvents.stop();
       client.removeAllListeners(Events.InteractionCreate);
       await interactions.idle();
       await outbox.stop();
@@ -186,6 +187,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       await backfilled?.catch(() => {});
       await client.destroy();
       await mirror.idle();
+      await guildEvents.idle();
     },
   };
 }

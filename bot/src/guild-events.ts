@@ -12,6 +12,7 @@ import {
   guildMemberPayload,
   guildRolePayload,
 } from './payloads.ts';
+import { PatientQueue } from './serial-queue.ts';
 
 /**
  * `work(key)` at once; asked again for a key while it runs, it runs once more
@@ -48,40 +49,56 @@ export function coalescing(work: (key: string) => Promise<void>) {
  * or deleted (what it allows decides who is an admin or staff; a burst of
  * them is coalesced), or a member's roles (with the members intent); being
  * removed from one marks it left and schedules the erasure of its data 30
- * days later. An outage (`unavailable: true`) is neither.
+ * days later. An outage (`unavailable: true`) is neither. A guild's changes
+ * are recorded in order, and wait while the database cannot be reached.
  */
 export function guildEventHandler(db: Executor, log: Logger) {
-  const rolesChanged = coalescing((guildId) => recordRolesChanged(db, guildId));
-  return async (t: string | null | undefined, d: unknown) => {
-    try {
-      if (t === 'GUILD_CREATE' || t === 'GUILD_UPDATE') {
-        const guild = guildCreatePayload.safeParse(d);
-        if (!guild.success || guild.data.unavailable) return;
-        await upsertGuild(db, {
-          id: guild.data.id,
-          name: guild.data.name,
-          icon: guild.data.icon ?? null,
-          ownerId: guild.data.owner_id,
-        });
-      } else if (t === 'GUILD_ROLE_UPDATE' || t === 'GUILD_ROLE_DELETE') {
-        const role = guildRolePayload.safeParse(d);
-        if (role.success) await rolesChanged(role.data.guild_id);
-      } else if (t === 'GUILD_MEMBER_UPDATE' || t === 'GUILD_MEMBER_REMOVE') {
-        // Only with the members intent (DISCORD_MEMBER_EVENTS): a role given or taken counts at once.
-        const member = guildMemberPayload.safeParse(d);
-        if (member.success)
-          await notifyMemberChanged(db, member.data.guild_id, member.data.user.id);
-      } else if (t === 'GUILD_DELETE') {
-        const guild = guildDeletePayload.safeParse(d);
-        if (!guild.success || guild.data.unavailable) return;
-        await markGuildLeft(db, guild.data.id);
-        log.info(
-          { guildId: guild.data.id },
-          'removed from a guild: its data will be erased in 30 days',
-        );
-      }
-    } catch (error) {
-      log.error({ err: error, event: t }, 'failed to record a guild change');
+  // One guild's changes in order; while the database cannot be reached they
+  // wait for it (an ownership transfer must not be lost, nor overtaken by an
+  // older rename).
+  const queue = new PatientQueue(log, 'guildId');
+  const inGuild = (event: string, guildId: string, work: () => Promise<void>) =>
+    queue.run(guildId, work).catch((error: unknown) => {
+      log.error({ err: error, event, guildId }, 'failed to record a guild change');
+    });
+  const rolesChanged = coalescing((guildId) =>
+    queue.run(guildId, () => recordRolesChanged(db, guildId)),
+  );
+  const handle = async (t: string | null | undefined, d: unknown): Promise<void> => {
+    if (t === 'GUILD_CREATE' || t === 'GUILD_UPDATE') {
+      const guild = guildCreatePayload.safeParse(d);
+      if (!guild.success || guild.data.unavailable) return;
+      const { id, name, icon, owner_id } = guild.data;
+      await inGuild(t, id, async () => {
+        await upsertGuild(db, { id, name, icon: icon ?? null, ownerId: owner_id });
+      });
+    } else if (t === 'GUILD_ROLE_UPDATE' || t === 'GUILD_ROLE_DELETE') {
+      const role = guildRolePayload.safeParse(d);
+      if (!role.success) return;
+      await rolesChanged(role.data.guild_id).catch((error: unknown) => {
+        log.error({ err: error, event: t }, 'failed to record a guild change');
+      });
+    } else if (t === 'GUILD_MEMBER_UPDATE' || t === 'GUILD_MEMBER_REMOVE') {
+      // Only with the members intent (DISCORD_MEMBER_EVENTS): a role given or taken counts at once.
+      const member = guildMemberPayload.safeParse(d);
+      if (!member.success) return;
+      const { guild_id, user } = member.data;
+      await inGuild(t, guild_id, () => notifyMemberChanged(db, guild_id, user.id));
+    } else if (t === 'GUILD_DELETE') {
+      const guild = guildDeletePayload.safeParse(d);
+      if (!guild.success || guild.data.unavailable) return;
+      const { id } = guild.data;
+      await inGuild(t, id, async () => {
+        await markGuildLeft(db, id);
+        log.info({ guildId: id }, 'removed from a guild: its data will be erased in 30 days');
+      });
     }
+  };
+  return {
+    handle,
+    /** Resolves when every change handled so far is recorded. */
+    idle: () => queue.idle(),
+    /** Changes waiting for the database are given up on (the next GUILD_CREATE brings the guild again). */
+    stop: () => queue.stop(),
   };
 }

@@ -1,5 +1,4 @@
 import type { Executor } from '@ticketflow/db/client';
-import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { upsertUser } from '@ticketflow/db/repositories/guilds';
 import { markMessageDeleted, upsertMessages } from '@ticketflow/db/repositories/messages';
 import { closeTicket } from '@ticketflow/db/repositories/tickets';
@@ -12,7 +11,7 @@ import {
   messageDeletePayload,
   messagePayload,
 } from './payloads.ts';
-import { SerialQueue } from './serial-queue.ts';
+import { PatientQueue } from './serial-queue.ts';
 import type { TicketDirectory, TicketRef } from './tickets-by-channel.ts';
 
 export const CHANNEL_DELETED_REASON = 'The ticket channel was deleted in Discord';
@@ -30,7 +29,7 @@ export const CHANNEL_DELETED_REASON = 'The ticket channel was deleted in Discord
  * catch-up to read on from.
  */
 export class Mirror {
-  private readonly queue = new SerialQueue();
+  private readonly queue: PatientQueue;
   private readonly recentUsers = new Map<string, string>();
   private readonly db: Executor;
   private readonly tickets: TicketDirectory;
@@ -40,13 +39,10 @@ export class Mirror {
     this.db = db;
     this.tickets = tickets;
     this.log = log;
+    this.queue = new PatientQueue(log, 'channelId');
   }
 
   private held: { t: string; d: unknown }[] | null = null;
-  private stopping = false;
-  /** Channels with a packet given up on while stopping: their later packets are not stored either. */
-  private readonly abandoned = new Set<string>();
-  private readonly pauses = new Set<() => void>();
 
   /**
    * Holds incoming packets (in arrival order) until the returned release is
@@ -64,64 +60,21 @@ export class Mirror {
 
   /**
    * Runs a task in a channel's queue, after what is queued there and before
-   * what comes next; while the database cannot be reached it is tried again
-   * until it can, holding the channel's later tasks back. Any other error
-   * rejects the returned promise and the channel goes on.
+   * what comes next; while the database cannot be reached it waits for it
+   * (PatientQueue). Any other error rejects the returned promise.
    */
   runInChannel(channelId: string, task: () => Promise<void>): Promise<void> {
-    return this.queue.run(channelId, () => this.untilDone(channelId, task));
-  }
-
-  private async untilDone(channelId: string, task: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      if (this.abandoned.has(channelId)) return;
-      try {
-        await task();
-        if (attempt > 1)
-          this.log.info({ channelId, attempt }, 'stored a channel that waited for the database');
-        return;
-      } catch (error) {
-        if (!isTransientDatabaseError(error)) throw error;
-        if (this.stopping) {
-          // The ticket's newest stored message is still older than this one: the next start reads on from it.
-          this.abandoned.add(channelId);
-          this.log.warn(
-            { channelId },
-            'stopped before the database answered: the next start reads this channel again',
-          );
-          return;
-        }
-        if (attempt === 1)
-          this.log.warn(
-            { err: error, channelId },
-            'the database cannot be reached: this channel is stored once it answers',
-          );
-        await this.pause(Math.min(5_000, 100 * 2 ** (attempt - 1)));
-      }
-    }
-  }
-
-  /** Waits `ms`, or less if the mirror stops meanwhile. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.pauses.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms * (0.75 + Math.random() / 2));
-      this.pauses.add(done);
-    });
+    return this.queue.run(channelId, task);
   }
 
   /**
-   * From now on a channel whose database work fails for want of the database
-   * is given up on (and its later packets with it) instead of waiting: for a
-   * bot stopping while the database is away. Work that succeeds goes on.
+   * From now on a channel whose store fails for want of the database is given
+   * up on, with its later packets, instead of waiting: for a bot stopping while
+   * the database is away. The ticket's newest stored message is then still
+   * older than them, so the next start's catch-up reads them from Discord.
    */
   stop(): void {
-    this.stopping = true;
-    for (const wake of this.pauses) wake();
+    this.queue.stop();
   }
 
   /** Handles one dispatch; resolves when it is stored (or ignored). */

@@ -20,7 +20,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
     let relay: Awaited<ReturnType<typeof createDatabaseRelay>>;
     let botDatabase: DatabaseHandle;
     let bot: Bot;
-    const logged: { msg?: string; channelId?: string }[] = [];
+    const logged: { msg?: string; channelId?: string; guildId?: string }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     beforeAll(async () => {
       relay = await createDatabaseRelay(new URL(db.url as string));
@@ -118,6 +118,32 @@ describe.runIf(testDatabaseKind === 'postgres')(
       bot = await startTestBot(t, botDatabase, { log });
       await eventually(async () => (await storedIds(ticket.id)).length === 2, 30_000);
       expect(await storedIds(ticket.id)).toEqual(sent);
+    });
+
+    it('records an ownership transfer made while the database was away once it is back', async () => {
+      const owner = async () =>
+        (
+          await db.handle.query<{ owner: string }>(
+            'select owner_id::text as owner from guilds where id = $1',
+            [t.world.guildId],
+          )
+        )[0]?.owner;
+      const before = await owner();
+      const next = t.world.users.admin;
+      expect(before).not.toBe(next);
+      await relay.cut();
+      t.emulator.control.updateGuild(t.world.guildId, { ownerId: next });
+      // The bot has tried to record it and could not.
+      await eventually(
+        () =>
+          logged.some(
+            (l) => l.guildId === t.world.guildId || l.msg === 'failed to record a guild change',
+          ),
+        10_000,
+      );
+      await relay.restore();
+      // Until then the former owner would have stayed an admin on the dashboard.
+      await eventually(async () => (await owner()) === next, 30_000);
     });
   },
 );

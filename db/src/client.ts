@@ -141,6 +141,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // A pooled connection dying (server restart, pg_terminate_backend) must not kill the process;
     // the pool drops it and the next query gets a fresh one.
     pool.on('error', () => {});
+    // The same while it is checked out (a transaction holds it): node-postgres then emits
+    // 'error' on the client, which the pool listens for only while the client is idle,
+    // and an unheard 'error' is thrown out of the process. The statement in flight fails
+    // with the error all the same, and the pool drops the dead client when it comes back.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     const bus = createPostgresBus(options.url);
     return {

@@ -146,6 +146,7 @@ export function useTestDatabase(): Omit<TestDatabase, typeof Symbol.asyncDispose
 export async function createDatabaseRelay(target: URL) {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let breakNext = false;
   const listen = (port: number) =>
     new Promise<number>((resolve) => {
       server = createServer((client) => {
@@ -158,7 +159,16 @@ export async function createDatabaseRelay(target: URL) {
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        upstream.pipe(client);
+        client.on('data', (chunk: Buffer) => {
+          if (!breakNext) {
+            upstream.write(chunk);
+            return;
+          }
+          breakNext = false;
+          client.destroy();
+          upstream.destroy();
+        });
       });
       server.listen(port, '127.0.0.1', () => {
         const address = server?.address();
@@ -179,6 +189,10 @@ export async function createDatabaseRelay(target: URL) {
     },
     async restore() {
       await listen(port);
+    },
+    /** The next thing a client sends (a statement) ends its connection instead of arriving. */
+    breakOnNextSend() {
+      breakNext = true;
     },
   };
 }

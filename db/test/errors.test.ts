@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/client.ts';
 import { isTransientDatabaseError } from '../src/errors.ts';
-import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
+import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 
 /** What a promise rejected with (it must reject). */
 async function failure(work: Promise<unknown>): Promise<unknown> {
@@ -74,4 +74,55 @@ describe('transient database errors', () => {
       expect(isTransientDatabaseError(await failure(ended))).toBe(true);
     },
   );
+});
+
+describe.runIf(testDatabaseKind === 'postgres')('a transaction whose connection dies', () => {
+  const t = useTestDatabase();
+
+  /** Fails the test, instead of hanging it, when the pool has no connection to give. */
+  const soon = <T>(work: Promise<T>) =>
+    Promise.race([
+      work,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no connection came back to the pool')), 5_000),
+      ),
+    ]);
+
+  it("gives its connection back when BEGIN fails (drizzle-orm leaked it; patched), and the dead connection's error does not escape the process", async () => {
+    const relay = await createDatabaseRelay(new URL(t.url as string));
+    const database = await openDatabase({ kind: 'postgres', url: relay.url, max: 1 });
+    try {
+      await database.db.execute(sql`select 1`);
+      relay.breakOnNextSend();
+      const failed = await failure(
+        database.db.transaction(async (tx) => {
+          await tx.execute(sql`select 1`);
+        }),
+      );
+      expect(isTransientDatabaseError(failed)).toBe(true);
+      // The pool's only connection: a leaked one would make this wait for ever.
+      await soon(database.db.execute(sql`select 1`));
+    } finally {
+      await soon(database.close());
+    }
+  });
+
+  it('throws the error that failed it, not the rollback that could not run, and frees the pool', async () => {
+    const relay = await createDatabaseRelay(new URL(t.url as string));
+    const database = await openDatabase({ kind: 'postgres', url: relay.url, max: 1 });
+    try {
+      const failed = await failure(
+        database.db.transaction(async (tx) => {
+          await tx.execute(sql`select 1`);
+          relay.breakOnNextSend();
+          await tx.execute(sql`select 2`);
+        }),
+      );
+      expect(String((failed as Error).cause ?? failed)).toMatch(/Connection terminated/);
+      expect(String(failed)).toMatch(/select 2/);
+      await soon(database.db.execute(sql`select 1`));
+    } finally {
+      await soon(database.close());
+    }
+  });
 });
