@@ -1,4 +1,5 @@
 import type { Executor } from '@ticketflow/db/client';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { findTicketByChannel } from '@ticketflow/db/repositories/tickets';
 
 export interface TicketRef {
@@ -10,6 +11,10 @@ export interface TicketRef {
  * Which ticket a channel belongs to, cached: most channels a bot sees are not
  * tickets, and each message would otherwise cost a query. A "not a ticket"
  * answer expires quickly, in case another process just opened one there.
+ * While the database cannot be reached, a channel once found not to be a
+ * ticket is taken to be still none (the bot remembers the tickets it opens at
+ * once), so the traffic of ordinary channels is not held in memory waiting
+ * for the database; any other channel waits for it (Mirror).
  */
 export class TicketDirectory {
   private readonly known = new Map<string, { ref: TicketRef | null; until: number }>();
@@ -24,7 +29,13 @@ export class TicketDirectory {
   async lookup(channelId: string): Promise<TicketRef | null> {
     const hit = this.known.get(channelId);
     if (hit && hit.until > Date.now()) return hit.ref;
-    const ticket = await findTicketByChannel(this.db, channelId);
+    let ticket: Awaited<ReturnType<typeof findTicketByChannel>>;
+    try {
+      ticket = await findTicketByChannel(this.db, channelId);
+    } catch (error) {
+      if (hit?.ref === null && isTransientDatabaseError(error)) return null;
+      throw error;
+    }
     const ref = ticket ? { ticketId: ticket.id, guildId: ticket.guildId } : null;
     this.known.set(channelId, {
       ref,

@@ -1,8 +1,10 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
+import { TicketDirectory } from '../src/tickets-by-channel.ts';
 import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
 
 // The relay needs a database server to relay to.
@@ -144,6 +146,35 @@ describe.runIf(testDatabaseKind === 'postgres')(
       await relay.restore();
       // Until then the former owner would have stayed an admin on the dashboard.
       await eventually(async () => (await owner()) === next, 30_000);
+    });
+
+    it('does not hold the traffic of channels known not to be tickets while the database is away', async () => {
+      const directory = new TicketDirectory(botDatabase.db, 0);
+      const { channel, ticket } = await openTicketChannel(
+        t.emulator,
+        t.world,
+        db.handle,
+        'outage-4',
+      );
+      const ordinary = t.emulator.control.createChannel(t.world.guildId, { name: 'general' });
+      expect(await directory.lookup(ordinary.id)).toBeNull();
+      await relay.cut();
+      try {
+        // Known (though expired: a TTL of 0) not to be a ticket: still none.
+        expect(await directory.lookup(ordinary.id)).toBeNull();
+        // Never seen: it may be a ticket, so it waits for the database.
+        const unknown = await directory.lookup(channel.id).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(isTransientDatabaseError(unknown)).toBe(true);
+      } finally {
+        await relay.restore();
+      }
+      expect(await directory.lookup(channel.id)).toEqual({
+        ticketId: ticket.id,
+        guildId: t.world.guildId,
+      });
     });
   },
 );
