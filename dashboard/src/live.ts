@@ -15,11 +15,32 @@ export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** The queries (keyed by guild id after the name) that show a guild's own settings (and its Discord roles). */
 const GUILD_QUERIES = ['guild', 'board', 'categories', 'settings', 'tags', 'panels', 'discord'];
 
-/** The one socket of the page (same origin, the session cookie authenticates it). */
+/** A pause before the `attempt`th try again (from 1): half a second, doubling to 10 s. */
+const backoff = (attempt: number) => Math.min(10_000, 500 * 2 ** (attempt - 1));
+
+/**
+ * The one socket of the page (same origin, the session cookie authenticates it).
+ * Socket.IO reconnects by itself after a network error, not after the server's
+ * handshake refused it; one refused because the server could not reach its
+ * database ('unavailable') is tried again here until it connects.
+ */
 let socket: LiveSocket | undefined;
 export function liveSocket(): LiveSocket {
-  socket ??= io({ transports: ['websocket', 'polling'], withCredentials: true });
-  return socket;
+  if (socket) return socket;
+  const s: LiveSocket = io({ transports: ['websocket', 'polling'], withCredentials: true });
+  let refused = 0;
+  s.on('connect', () => {
+    refused = 0;
+  });
+  s.on('connect_error', (error) => {
+    if (s.active || error.message !== 'unavailable') return;
+    refused += 1;
+    setTimeout(() => {
+      if (!s.connected) s.connect();
+    }, backoff(refused));
+  });
+  socket = s;
+  return s;
 }
 
 /**
@@ -171,9 +192,23 @@ export function followGuild(
   };
   let seq: number | undefined;
   const current = () => Math.max(seq ?? 0, seqOf() ?? 0);
+  // A join the server could not answer (its database away) is asked again until it is.
+  let stopped = false;
+  let unanswered = 0;
+  let again: ReturnType<typeof setTimeout> | undefined;
   const join = () =>
     s.emit('join', { guildId }, (ack) => {
-      if (!ack.ok) return;
+      if (!ack.ok) {
+        if (ack.error === 'unavailable' && !stopped) {
+          unanswered += 1;
+          clearTimeout(again);
+          again = setTimeout(() => {
+            if (s.connected && !stopped) join();
+          }, backoff(unanswered));
+        }
+        return;
+      }
+      unanswered = 0;
       if (seq !== undefined && ack.seq > current()) resync();
       seq = ack.seq;
     });
@@ -240,6 +275,8 @@ export function followGuild(
   if (s.connected) join();
   return {
     stop() {
+      stopped = true;
+      clearTimeout(again);
       s.emit('leave', { guildId });
       s.off('event', onEvent);
       s.off('events', onEvents);

@@ -1,13 +1,16 @@
 // The dashboard in a real Chromium against the real server, the real bot and
 // the emulator, on Postgres: what staff see and do, end to end.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bot } from '@ticketflow/bot/bot';
 import { startTestBot } from '@ticketflow/bot/test/support';
+import { openDatabase } from '@ticketflow/db/client';
 import { saveTag } from '@ticketflow/db/repositories/tags';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
+import { createDatabaseRelay } from '@ticketflow/db/testing';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
@@ -586,6 +589,53 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await expect.poll(() => card(p, last?.id ?? '').isVisible()).toBe(true);
     } finally {
       await adminBrowser.dispose();
+    }
+  });
+
+  it('follows the board again after its server lost the database while the connection was down', async () => {
+    // A second server on the same database, through a relay that can cut it off;
+    // the session cookie (127.0.0.1, any port) logs the browser in there too.
+    const relay = await createDatabaseRelay(new URL(t.databaseUrl as string));
+    const relayed = await openDatabase({ kind: 'postgres', url: relay.url, max: 4 });
+    const address = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const a = probe.address();
+        probe.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    const url = `http://127.0.0.1:${address}`;
+    const second = await t.build({ database: relayed, publicUrl: url, dataJobs: false });
+    await second.listen({ port: address, host: '127.0.0.1' });
+    const own = await launchBrowser();
+    try {
+      const p = await own.newPage();
+      await logIn(p, t.world.users.support);
+      await p.goto(`${url}/g/${t.world.guildId}`);
+      const target = card(p, tickets.second.id);
+      await expect.poll(() => target.count()).toBe(1);
+      const lost = p.getByText('Connection lost; reconnecting.');
+
+      await relay.cut();
+      // The connection drops; reconnecting, the handshake finds no database to read the session from.
+      for (const socket of second.realtime?.io.of('/').sockets.values() ?? []) socket.conn.close();
+      await expect.poll(() => lost.count(), { timeout: 10_000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await p.screenshot({ path: join(docs, 'dashboard-reconnecting.png') });
+      await relay.restore();
+
+      await expect.poll(() => lost.count(), { timeout: 20_000 }).toBe(0);
+      t.emulator.control.sendMessage(
+        t.world.users.member,
+        tickets.second.channelId ?? '',
+        'Back after the outage',
+      );
+      await expect
+        .poll(() => target.textContent(), { timeout: 10_000 })
+        .toContain('Back after the outage');
+    } finally {
+      await own.dispose();
+      await second.close();
+      await relayed.close();
     }
   });
 
