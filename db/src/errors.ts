@@ -1,10 +1,11 @@
 /**
  * SQLSTATEs after which the same statement may well succeed if tried again:
- * the connection failed (class 08), the server is shutting down or starting
- * (57P01–57P03), has no connection left (53300), or the transaction lost a
- * serialization conflict or a deadlock (40001, 40P01).
+ * the connection failed (class 08, but not 08P01, a protocol violation, which
+ * the same statement would cause again), the server is shutting down or
+ * starting (57P01–57P03), has no connection left (53300), or the transaction
+ * lost a serialization conflict or a deadlock (40001, 40P01).
  */
-const RETRYABLE_STATE = /^(08...|57P0[123]|53300|40001|40P01)$/;
+const RETRYABLE_STATE = /^(08(?!P01)...|57P0[123]|53300|40001|40P01)$/;
 /** Node's errors for a server that cannot be reached or went away mid-conversation. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -42,6 +42,12 @@ describe('transient database errors', () => {
       ),
     ).toBe(false);
     expect(isTransientDatabaseError(undefined)).toBe(false);
+    // By SQLSTATE, as the driver gives it: a protocol violation would happen again.
+    const coded = (code: string) => Object.assign(new Error(code), { code });
+    expect(isTransientDatabaseError(coded('08P01'))).toBe(false);
+    expect(isTransientDatabaseError(coded('57014'))).toBe(false);
+    for (const code of ['08006', '57P01', '57P03', '53300', '40001', '40P01'])
+      expect(isTransientDatabaseError(coded(code)), code).toBe(true);
   });
 
   if (testDatabaseKind !== 'postgres') {
