@@ -1,3 +1,4 @@
+import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import { Events, type Interaction, MessageFlags } from 'discord.js';
 import { type BotContext, UserError } from './context.ts';
 import { exportData } from './data.ts';
@@ -112,10 +113,14 @@ async function route(ctx: BotContext, interaction: Interaction) {
   }
 }
 
+/** What a person is told when their click or command found the database out of reach. */
+export const DATABASE_AWAY =
+  'TicketFlow cannot reach its database just now. Please try again in a moment.';
+
 /**
  * Routes interactions to the ticket handlers. A refusal (UserError) becomes an
- * ephemeral reply saying why; anything unexpected is logged and the person is
- * told something went wrong. The process never goes down for one interaction.
+ * ephemeral reply saying why; the database out of reach is said as such;
+ * anything unexpected is logged and the person is told something went wrong. The process never goes down for one interaction.
  */
 export function registerInteractions(ctx: BotContext) {
   const inFlight = new Set<Promise<void>>();
@@ -137,11 +142,17 @@ async function handle(ctx: BotContext, interaction: Interaction) {
     await route(ctx, interaction);
   } catch (error) {
     const expected = error instanceof UserError;
-    if (!expected) ctx.log.error({ err: error, interaction: interaction.id }, 'interaction failed');
+    const outage = !expected && isTransientDatabaseError(error);
+    if (outage)
+      ctx.log.warn({ err: error, interaction: interaction.id }, 'interaction failed: no database');
+    else if (!expected)
+      ctx.log.error({ err: error, interaction: interaction.id }, 'interaction failed');
     if (!interaction.isRepliable()) return;
     const content = expected
       ? error.message
-      : 'Something went wrong on our side. Please try again in a moment.';
+      : outage
+        ? DATABASE_AWAY
+        : 'Something went wrong on our side. Please try again in a moment.';
     try {
       if (interaction.deferred || interaction.replied)
         await interaction.editReply({ content, components: [] });

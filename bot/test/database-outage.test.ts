@@ -4,6 +4,7 @@ import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '@ticketf
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
+import { DATABASE_AWAY } from '../src/interactions.ts';
 import { TicketDirectory } from '../src/tickets-by-channel.ts';
 import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
 
@@ -175,6 +176,19 @@ describe.runIf(testDatabaseKind === 'postgres')(
         ticketId: ticket.id,
         guildId: t.world.guildId,
       });
+    });
+
+    it('tells a person whose command found the database away to try again', async () => {
+      const { channel } = await openTicketChannel(t.emulator, t.world, db.handle, 'outage-5');
+      await relay.cut();
+      try {
+        const answer = await t.emulator.control
+          .runCommand(t.world.users.support, channel.id, 'ticket', { subcommand: 'close' })
+          .response();
+        expect(answer.message).toMatchObject({ content: DATABASE_AWAY, flags: 64 });
+      } finally {
+        await relay.restore();
+      }
     });
   },
 );
