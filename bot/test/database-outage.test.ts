@@ -44,12 +44,24 @@ describe.runIf(testDatabaseKind === 'postgres')(
         )
       ).map((r) => r.id);
 
-    it('stores the messages sent while the database was unreachable once it is back, in order, and none twice', async () => {
-      const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, 'outage');
+    /**
+     * A ticket whose first message is stored: its channel, its row, `say` (a
+     * member's message in it; its id) and the ids said so far.
+     */
+    async function ticketWithAMessage(name: string, first: string) {
+      const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, name);
       const say = (content: string) =>
         t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
-      const sent = [say('before the outage')];
+      const sent = [say(first)];
       await eventually(async () => (await storedIds(ticket.id)).length === 1);
+      return { channel, ticket, say, sent };
+    }
+
+    it('stores the messages sent while the database was unreachable once it is back, in order, and none twice', async () => {
+      const { channel, ticket, say, sent } = await ticketWithAMessage(
+        'outage',
+        'before the outage',
+      );
 
       await relay.cut();
       sent.push(say('during the outage, first'), say('during the outage, second'));
@@ -74,16 +86,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
     });
 
     it('catches up once the database is back when the gateway reconnected while it was away', async () => {
-      const { channel, ticket } = await openTicketChannel(
-        t.emulator,
-        t.world,
-        db.handle,
-        'outage-2',
-      );
-      const say = (content: string) =>
-        t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
-      const sent = [say('before')];
-      await eventually(async () => (await storedIds(ticket.id)).length === 1);
+      const { ticket, say, sent } = await ticketWithAMessage('outage-2', 'before');
 
       await relay.cut();
       // A new gateway session: what is sent now reaches the bot only through its catch-up.
@@ -100,16 +103,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
     });
 
     it('stops while the database is away without waiting for it, and the next start stores what it missed', async () => {
-      const { channel, ticket } = await openTicketChannel(
-        t.emulator,
-        t.world,
-        db.handle,
-        'outage-3',
-      );
-      const say = (content: string) =>
-        t.emulator.control.sendMessage(t.world.users.member, channel.id, content).id;
-      const sent = [say('before')];
-      await eventually(async () => (await storedIds(ticket.id)).length === 1);
+      const { channel, ticket, say, sent } = await ticketWithAMessage('outage-3', 'before');
 
       await relay.cut();
       sent.push(say('sent while the database is away'));
