@@ -23,12 +23,20 @@ describe.runIf(testDatabaseKind === 'postgres')(
     let relay: Awaited<ReturnType<typeof createDatabaseRelay>>;
     let botDatabase: DatabaseHandle;
     let bot: Bot;
-    const logged: { msg?: string; channelId?: string; guildId?: string }[] = [];
+    const logged: {
+      level: number;
+      msg?: string;
+      channelId?: string;
+      guildId?: string;
+      queue?: string;
+    }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    // The outbox and jobs look for work often here, so an outage spans many of their polls.
+    const polls = { outbox: { pollMs: 100 }, jobs: { pollMs: 100 } };
     beforeAll(async () => {
       relay = await createDatabaseRelay(new URL(db.url as string));
       botDatabase = await openDatabase({ kind: 'postgres', url: relay.url, max: 4 });
-      bot = await startTestBot(t, botDatabase, { log });
+      bot = await startTestBot(t, botDatabase, { log, ...polls });
       await bot.lastBackfill();
     });
     afterAll(async () => {
@@ -56,6 +64,32 @@ describe.runIf(testDatabaseKind === 'postgres')(
       await eventually(async () => (await storedIds(ticket.id)).length === 1);
       return { channel, ticket, say, sent };
     }
+
+    // First: the workers have not met an outage yet.
+    it('says once per queue that the outbox and the jobs cannot claim work, not at every poll', async () => {
+      const since = logged.length;
+      await relay.cut();
+      try {
+        // Many polls of both workers (every 100 ms) while the database is away.
+        await eventually(
+          () => new Set(logged.slice(since).flatMap((l) => (l.queue ? [l.queue] : []))).size >= 2,
+          10_000,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      } finally {
+        await relay.restore();
+      }
+      const claims = logged.slice(since).filter((l) => l.queue !== undefined);
+      expect(claims.map((l) => [l.queue, l.level, l.msg]).sort()).toEqual(
+        [...new Set(claims.map((l) => l.queue))]
+          .map((queue) => [
+            queue,
+            40,
+            'the database cannot be reached: claiming again once it answers',
+          ])
+          .sort(),
+      );
+    });
 
     it('stores the messages sent while the database was unreachable once it is back, in order, and none twice', async () => {
       const { channel, ticket, say, sent } = await ticketWithAMessage(
@@ -112,7 +146,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
       await bot.stop();
       await relay.restore();
 
-      bot = await startTestBot(t, botDatabase, { log });
+      bot = await startTestBot(t, botDatabase, { log, ...polls });
       await eventually(async () => (await storedIds(ticket.id)).length === 2, 30_000);
       expect(await storedIds(ticket.id)).toEqual(sent);
     });

@@ -1,8 +1,10 @@
 import type { EventBus } from './bus.ts';
+import { isTransientDatabaseError } from './errors.ts';
 
 /** The part of a pino logger the loop uses. */
 export interface QueueLog {
   error(detail: object, message: string): void;
+  warn?(detail: object, message: string): void;
 }
 
 export interface QueueItem {
@@ -39,6 +41,8 @@ export class QueueWorker<T extends QueueItem> {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
+  /** The database could not be reached at the last claim (said once, not at every poll). */
+  private unreachable = false;
 
   constructor(options: QueueWorkerOptions<T>) {
     this.o = options;
@@ -78,8 +82,19 @@ export class QueueWorker<T extends QueueItem> {
       let items: T[];
       try {
         items = await this.o.claim(this.o.concurrency);
+        this.unreachable = false;
       } catch (error) {
-        this.o.log.error({ err: error, queue: this.o.name }, 'claiming failed; will try again');
+        if (!isTransientDatabaseError(error))
+          this.o.log.error({ err: error, queue: this.o.name }, 'claiming failed; will try again');
+        else if (!this.unreachable) {
+          // An outage: said once; the poll (and the bus reconnecting) claims again.
+          this.unreachable = true;
+          (this.o.log.warn ?? this.o.log.error).call(
+            this.o.log,
+            { err: error, queue: this.o.name },
+            'the database cannot be reached: claiming again once it answers',
+          );
+        }
         return;
       }
       if (items.length === 0) return;
