@@ -246,8 +246,17 @@ export function followGuild(
   const onEvents = (events: LiveEvent[]) => {
     for (const event of events) onEvent(event);
   };
-  const onTick = (tick: { guildId: string; seq: number }) => {
-    if (tick.guildId !== guildId || handlers.held?.()) return;
+  const onTick = (tick: { guildId: string; seq: number; resync?: true }) => {
+    if (tick.guildId !== guildId) return;
+    if (tick.resync) {
+      // Events up to tick.seq may have been missed (not only one the viewer may not see).
+      if (tick.seq > current()) {
+        seq = tick.seq;
+        resync();
+      }
+      return;
+    }
+    if (handlers.held?.()) return;
     const before = current();
     if (tick.seq > before + 1 && before > 0) resync();
     seq = Math.max(before, tick.seq);

@@ -251,10 +251,13 @@ export function attachRealtime(
         }
         for (const [guildId, list] of byGuild) emitGuild(guildId, list);
       } catch (error) {
-        // The database is away: clients get ticks so they resync through the events route.
+        // The database is away: clients are told to read what they missed through the
+        // events route (plain ticks would look like events they may not see).
         options.log?.warn({ err: error }, 'could not load events for sockets');
-        for (const e of batch)
-          io.to(guildRoom(e.guildId)).emit('tick', { guildId: e.guildId, seq: e.seq });
+        const newest = new Map<string, number>();
+        for (const e of batch) newest.set(e.guildId, Math.max(newest.get(e.guildId) ?? 0, e.seq));
+        for (const [guildId, seq] of newest)
+          io.to(guildRoom(guildId)).emit('tick', { guildId, seq, resync: true });
       }
     }
   }
@@ -365,7 +368,11 @@ export function attachRealtime(
         for (const g of socket.data.guilds?.keys() ?? []) guildIds.add(g);
       for (const g of guildIds) {
         try {
-          io.to(guildRoom(g)).emit('tick', { guildId: g, seq: await latestSeq(ctx.db, g) });
+          io.to(guildRoom(g)).emit('tick', {
+            guildId: g,
+            seq: await latestSeq(ctx.db, g),
+            resync: true,
+          });
         } catch {}
       }
     })();

@@ -1,8 +1,11 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { createDatabaseRelay, testDatabaseKind } from '@ticketflow/db/testing';
+import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '@ticketflow/shared/api';
+import { eventually } from '@ticketflow/shared/testing';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
-import { login, seedTicket, useServer } from './support.ts';
+import { login, memberWrites, seedTicket, useServer } from './support.ts';
 
 // The relay needs a database server to relay to.
 if (testDatabaseKind !== 'postgres') {
@@ -54,5 +57,42 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
     expect(
       await t.database.query('select 1 from messages where ticket_id = $1', [ticket.id]),
     ).toEqual([]);
+  });
+
+  it('tells its sockets to read what they missed once it hears the database again', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cookie = await login({ emulator: t.emulator, app }, t.world.users.admin);
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const client: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie },
+      reconnection: false,
+    });
+    try {
+      const ticks: { seq: number; resync?: true }[] = [];
+      client.on('tick', (tick) => ticks.push(tick));
+      await new Promise<void>((resolve, reject) => {
+        client.on('connect', () => resolve());
+        client.on('connect_error', reject);
+      });
+      const joined = await new Promise<JoinAck>((resolve) =>
+        client.emit('join', { guildId: t.world.guildId }, resolve),
+      );
+      if (!joined.ok) throw new Error(`join: ${joined.error}`);
+
+      await relay.cut();
+      // One change this server does not hear of (its LISTEN connection is down).
+      const written = await memberWrites(t, ticket.id, 'Said while the server was deaf');
+      if (!written.changed) throw new Error('the message was not stored');
+      await relay.restore();
+      const told = await eventually(() => ticks.find((x) => x.resync), 30_000);
+      // A plain tick one past the client's seq would read as one event it may not see.
+      expect(told.seq).toBeGreaterThanOrEqual(written.seq);
+      expect(told.seq).toBeGreaterThan(joined.seq);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -472,8 +472,13 @@ export interface ServerToClientEvents {
   event: (event: LiveEvent) => void;
   /** Several changes of one guild, in seq order (a socket that sees the whole guild, under load). */
   events: (events: LiveEvent[]) => void;
-  /** A change it may not see: only the seq moves, so the client finds no gap. */
-  tick: (tick: { guildId: string; seq: number }) => void;
+  /**
+   * A change it may not see: only the seq moves, so the client finds no gap.
+   * With `resync`, events up to `seq` may have been missed (the server could
+   * not load them, or lost its notifications for a while): the client reads
+   * what it has not seen.
+   */
+  tick: (tick: { guildId: string; seq: number; resync?: true }) => void;
   /** Access to a joined room was lost (role removed); the room is left. */
   revoked: (info: { guildId: string; ticketId?: string }) => void;
   /**
