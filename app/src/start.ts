@@ -118,8 +118,6 @@ try {
   if (error instanceof StartError) refuse(error.message);
   throw error;
 }
-printWelcome(product, config);
-
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -141,6 +139,9 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+// Only now: a test (or a supervisor) that stops the process as soon as it reads
+// the welcome must find the handlers in place, not Node's default (killed at once).
+printWelcome(product, config);
 
 function printWelcome(p: Product, c: Config) {
   const lines: string[] = [];
