@@ -57,10 +57,11 @@ export function guildEventHandler(db: Executor, log: Logger) {
   // wait for it (an ownership transfer must not be lost, nor overtaken by an
   // older rename).
   const queue = new PatientQueue(log, 'guildId');
+  const failed = (event: string, guildId: string) => (error: unknown) => {
+    log.error({ err: error, event, guildId }, 'failed to record a guild change');
+  };
   const inGuild = (event: string, guildId: string, work: () => Promise<void>) =>
-    queue.run(guildId, work).catch((error: unknown) => {
-      log.error({ err: error, event, guildId }, 'failed to record a guild change');
-    });
+    queue.run(guildId, work).catch(failed(event, guildId));
   const rolesChanged = coalescing((guildId) =>
     queue.run(guildId, () => recordRolesChanged(db, guildId)),
   );
@@ -75,9 +76,7 @@ export function guildEventHandler(db: Executor, log: Logger) {
     } else if (t === 'GUILD_ROLE_UPDATE' || t === 'GUILD_ROLE_DELETE') {
       const role = guildRolePayload.safeParse(d);
       if (!role.success) return;
-      await rolesChanged(role.data.guild_id).catch((error: unknown) => {
-        log.error({ err: error, event: t }, 'failed to record a guild change');
-      });
+      await rolesChanged(role.data.guild_id).catch(failed(t, role.data.guild_id));
     } else if (t === 'GUILD_MEMBER_UPDATE' || t === 'GUILD_MEMBER_REMOVE') {
       // Only with the members intent (DISCORD_MEMBER_EVENTS): a role given or taken counts at once.
       const member = guildMemberPayload.safeParse(d);

@@ -42,6 +42,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
     afterAll(async () => {
       await bot?.stop();
       await botDatabase?.close();
+      await relay?.close();
     });
 
     const storedIds = async (ticketId: string) =>
@@ -68,16 +69,18 @@ describe.runIf(testDatabaseKind === 'postgres')(
     // First: the workers have not met an outage yet.
     it('says once per queue that the outbox and the jobs cannot claim work, not at every poll', async () => {
       const since = logged.length;
-      await relay.cut();
+      relay.cut();
       try {
-        // Many polls of both workers (every 100 ms) while the database is away.
+        // Both workers (polling every 100 ms) have found the database away.
         await eventually(
           () => new Set(logged.slice(since).flatMap((l) => (l.queue ? [l.queue] : []))).size >= 2,
           10_000,
         );
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        // Many polls of both workers: each tries to reach the database.
+        const tries = relay.dropped();
+        await eventually(() => relay.dropped() >= tries + 20, 10_000);
       } finally {
-        await relay.restore();
+        relay.restore();
       }
       const claims = logged.slice(since).filter((l) => l.queue !== undefined);
       expect(claims.map((l) => [l.queue, l.level, l.msg]).sort()).toEqual(
@@ -97,11 +100,11 @@ describe.runIf(testDatabaseKind === 'postgres')(
         'before the outage',
       );
 
-      await relay.cut();
+      relay.cut();
       sent.push(say('during the outage, first'), say('during the outage, second'));
       // The bot has tried to store them and could not.
       await eventually(() => logged.some((l) => l.channelId === channel.id), 10_000);
-      await relay.restore();
+      relay.restore();
       sent.push(say('after the outage'));
 
       await eventually(async () => (await storedIds(ticket.id)).length === 4, 30_000).catch(
@@ -122,7 +125,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
     it('catches up once the database is back when the gateway reconnected while it was away', async () => {
       const { ticket, say, sent } = await ticketWithAMessage('outage-2', 'before');
 
-      await relay.cut();
+      relay.cut();
       // A new gateway session: what is sent now reaches the bot only through its catch-up.
       t.emulator.control.dropGateway({ resumable: false });
       sent.push(say('while both were away, first'), say('while both were away, second'));
@@ -130,7 +133,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
         () => logged.some((l) => l.msg === 'backfill waits for the database'),
         20_000,
       );
-      await relay.restore();
+      relay.restore();
 
       await eventually(async () => (await storedIds(ticket.id)).length === 3, 30_000);
       expect(await storedIds(ticket.id)).toEqual(sent);
@@ -139,12 +142,12 @@ describe.runIf(testDatabaseKind === 'postgres')(
     it('stops while the database is away without waiting for it, and the next start stores what it missed', async () => {
       const { channel, ticket, say, sent } = await ticketWithAMessage('outage-3', 'before');
 
-      await relay.cut();
+      relay.cut();
       sent.push(say('sent while the database is away'));
       await eventually(() => logged.some((l) => l.channelId === channel.id), 10_000);
       // Resolves although the message could not be stored (before, it waited for the database).
       await bot.stop();
-      await relay.restore();
+      relay.restore();
 
       bot = await startTestBot(t, botDatabase, { log, ...polls });
       await eventually(async () => (await storedIds(ticket.id)).length === 2, 30_000);
@@ -162,7 +165,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
       const before = await owner();
       const next = t.world.users.admin;
       expect(before).not.toBe(next);
-      await relay.cut();
+      relay.cut();
       t.emulator.control.updateGuild(t.world.guildId, { ownerId: next });
       // The bot has tried to record it and could not.
       await eventually(
@@ -172,7 +175,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
           ),
         10_000,
       );
-      await relay.restore();
+      relay.restore();
       // Until then the former owner would have stayed an admin on the dashboard.
       await eventually(async () => (await owner()) === next, 30_000);
     });
@@ -187,7 +190,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
       );
       const ordinary = t.emulator.control.createChannel(t.world.guildId, { name: 'general' });
       expect(await directory.lookup(ordinary.id)).toBeNull();
-      await relay.cut();
+      relay.cut();
       try {
         // Known (though expired: a TTL of 0) not to be a ticket: still none.
         expect(await directory.lookup(ordinary.id)).toBeNull();
@@ -198,7 +201,7 @@ describe.runIf(testDatabaseKind === 'postgres')(
         );
         expect(isTransientDatabaseError(unknown)).toBe(true);
       } finally {
-        await relay.restore();
+        relay.restore();
       }
       expect(await directory.lookup(channel.id)).toEqual({
         ticketId: ticket.id,
@@ -208,14 +211,14 @@ describe.runIf(testDatabaseKind === 'postgres')(
 
     it('tells a person whose command found the database away to try again', async () => {
       const { channel } = await openTicketChannel(t.emulator, t.world, db.handle, 'outage-5');
-      await relay.cut();
+      relay.cut();
       try {
         const answer = await t.emulator.control
           .runCommand(t.world.users.support, channel.id, 'ticket', { subcommand: 'close' })
           .response();
         expect(answer.message).toMatchObject({ content: DATABASE_AWAY, flags: 64 });
       } finally {
-        await relay.restore();
+        relay.restore();
       }
     });
   },

@@ -14,6 +14,7 @@ import { createDatabaseRelay } from '@ticketflow/db/testing';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
+import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -604,7 +605,21 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       });
     });
     const url = `http://127.0.0.1:${address}`;
-    const second = await t.build({ database: relayed, publicUrl: url, dataJobs: false });
+    const refusals: string[] = [];
+    const second = await t.build({
+      database: relayed,
+      publicUrl: url,
+      dataJobs: false,
+      logger: pino(
+        { level: 'warn' },
+        {
+          write: (line: string) => {
+            const { msg } = JSON.parse(line) as { msg?: string };
+            if (msg?.startsWith('refused a socket')) refusals.push(msg);
+          },
+        },
+      ),
+    });
     await second.listen({ port: address, host: '127.0.0.1' });
     const own = await launchBrowser();
     try {
@@ -615,13 +630,14 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await expect.poll(() => target.count()).toBe(1);
       const lost = p.getByText('Connection lost; reconnecting.');
 
-      await relay.cut();
+      relay.cut();
       // The connection drops; reconnecting, the handshake finds no database to read the session from.
       for (const socket of second.realtime?.io.of('/').sockets.values() ?? []) socket.conn.close();
       await expect.poll(() => lost.count(), { timeout: 10_000 }).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The reconnecting socket's handshake was refused at least once.
+      await eventually(() => refusals.length > 0, 10_000);
       await p.screenshot({ path: join(docs, 'dashboard-reconnecting.png') });
-      await relay.restore();
+      relay.restore();
 
       await expect.poll(() => lost.count(), { timeout: 20_000 }).toBe(0);
       t.emulator.control.sendMessage(
@@ -636,6 +652,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await own.dispose();
       await second.close();
       await relayed.close();
+      await relay.close();
     }
   });
 

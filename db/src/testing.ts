@@ -145,54 +145,62 @@ export function useTestDatabase(): Omit<TestDatabase, typeof Symbol.asyncDispose
  */
 export async function createDatabaseRelay(target: URL) {
   const sockets = new Set<Socket>();
-  let server: Server | undefined;
+  let down = false;
+  let dropped = 0;
   let breakNext = false;
-  const listen = (port: number) =>
-    new Promise<number>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        upstream.pipe(client);
-        client.on('data', (chunk: Buffer) => {
-          if (!breakNext) {
-            upstream.write(chunk);
-            return;
-          }
-          breakNext = false;
-          client.destroy();
-          upstream.destroy();
-        });
+  const server: Server = createServer((client) => {
+    if (down) {
+      // The database is away: the connection ends before a byte of it arrives.
+      dropped += 1;
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
       });
-      server.listen(port, '127.0.0.1', () => {
-        const address = server?.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
+    }
+    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (!breakNext) {
+        upstream.write(chunk);
+        return;
+      }
+      breakNext = false;
+      client.destroy();
+      upstream.destroy();
     });
-  const port = await listen(0);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
   const url = new URL(target);
   url.hostname = '127.0.0.1';
-  url.port = String(port);
+  url.port = String(typeof address === 'object' && address ? address.port : 0);
   return {
     url: url.toString(),
-    /** Every connection dropped, and new ones refused. */
-    async cut() {
-      const closed = new Promise((resolve) => server?.close(resolve));
+    /** Every connection dropped, and new ones dropped as they come, until `restore`. */
+    cut() {
+      down = true;
       for (const s of sockets) s.destroy();
-      await closed;
     },
-    async restore() {
-      await listen(port);
+    restore() {
+      down = false;
     },
+    /** How many connections were dropped as they came while cut: each a try to reach the database. */
+    dropped: () => dropped,
     /** The next thing a client sends (a statement) ends its connection instead of arriving. */
     breakOnNextSend() {
       breakNext = true;
     },
+    /** Stops relaying (the test is done with it). */
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -110,6 +110,7 @@ describe.runIf(testDatabaseKind === 'postgres')('a transaction whose connection 
       await soon(database.db.execute(sql`select 1`));
     } finally {
       await soon(database.close());
+      await relay.close();
     }
   });
 
@@ -129,6 +130,7 @@ describe.runIf(testDatabaseKind === 'postgres')('a transaction whose connection 
       await soon(database.db.execute(sql`select 1`));
     } finally {
       await soon(database.close());
+      await relay.close();
     }
   });
 });

@@ -131,7 +131,9 @@ export function attachRealtime(
       socket.data.boards = new Set();
       socket.data.tickets = new Map();
       next();
-    } catch {
+    } catch (error) {
+      // The database is away: the client tries again (dashboard/src/live.ts).
+      options.log?.warn({ err: error }, 'refused a socket: its session could not be read');
       next(new Error('unavailable'));
     }
   });

@@ -27,6 +27,7 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
   afterAll(async () => {
     await app?.close();
     await relayed?.close();
+    await relay?.close();
   });
 
   it('answers 503 with a readable reason and Retry-After, changes nothing, and serves again once it is back', async () => {
@@ -36,7 +37,7 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
     const board = () => app.inject({ url: `${g}/board`, headers: { cookie } });
     expect((await board()).statusCode).toBe(200);
 
-    await relay.cut();
+    relay.cut();
     const away = await board();
     expect(away.statusCode).toBe(503);
     expect(away.headers['retry-after']).toBe('5');
@@ -52,7 +53,7 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
     });
     expect(reply.statusCode).toBe(503);
 
-    await relay.restore();
+    relay.restore();
     expect((await board()).statusCode).toBe(200);
     expect(
       await t.database.query('select 1 from messages where ticket_id = $1', [ticket.id]),
@@ -82,11 +83,11 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
       );
       if (!joined.ok) throw new Error(`join: ${joined.error}`);
 
-      await relay.cut();
+      relay.cut();
       // One change this server does not hear of (its LISTEN connection is down).
       const written = await memberWrites(t, ticket.id, 'Said while the server was deaf');
       if (!written.changed) throw new Error('the message was not stored');
-      await relay.restore();
+      relay.restore();
       // A plain tick one past the client's seq would read as one event it may not see.
       // (A resync tick from the earlier test's outage may come first: it is older.)
       await eventually(() => ticks.some((x) => x.resync && x.seq >= written.seq), 30_000);
