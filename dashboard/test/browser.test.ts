@@ -178,6 +178,45 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     );
   });
 
+  it('posts a reply once when its answer was lost and staff send it again', async () => {
+    const channel = tickets.support.channelId ?? '';
+    const text = 'Sending this once, whatever the network does.';
+    const posts = `${t.url}/api/guilds/${t.world.guildId}/tickets/${tickets.support.id}/messages`;
+    // The reply reaches the server and is stored; its answer never reaches the browser.
+    let lost = 0;
+    await page.route(posts, async (route) => {
+      await route.fetch();
+      lost++;
+      await route.abort('connectionreset');
+    });
+    const composer = page.getByLabel('Reply to the ticket');
+    await composer.fill(text);
+    await composer.press('Enter');
+    const alert = page.locator('.composer .form-error');
+    await expect.poll(() => alert.textContent()).toContain('send it again, and it is posted once');
+    expect(lost).toBe(1);
+    expect(await composer.inputValue()).toBe(text);
+    await page.screenshot({ path: join(docs, 'dashboard-send-again.png') });
+    await page.unroute(posts);
+    await composer.press('Enter');
+    await expect.poll(() => composer.inputValue()).toBe('');
+    await eventually(() =>
+      t.emulator.control.channelMessages(channel).some((m) => m.content.includes(text)),
+    );
+    // Every copy on the page delivered: the outbox has run for all there are.
+    const shown = page.locator('.messages > li', { hasText: text });
+    await expect
+      .poll(async () => {
+        const all = await shown.count();
+        return all > 0 && (await shown.locator('.delivery.delivered').count()) === all;
+      })
+      .toBe(true);
+    expect(await shown.count()).toBe(1);
+    expect(
+      t.emulator.control.channelMessages(channel).filter((m) => m.content.includes(text)),
+    ).toHaveLength(1);
+  });
+
   it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {
     const channel = tickets.support.channelId ?? '';
     const people = page.getByRole('region', { name: 'People' });

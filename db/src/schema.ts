@@ -237,6 +237,11 @@ export const messages = pgTable(
     internal: boolean('internal').notNull().default(false),
     /** Discord `nonce` of a dashboard reply, to match the gateway echo to the pending row. */
     nonce: text('nonce'),
+    /**
+     * The key the dashboard sent a reply or note with: the same key sent again
+     * (a send whose answer was lost, tried again) is the same message.
+     */
+    sendKey: text('send_key'),
     delivery: deliveryState('delivery'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     editedAt: timestamp('edited_at', { withTimezone: true }),
@@ -245,6 +250,10 @@ export const messages = pgTable(
   (t) => [
     index('messages_ticket_idx').on(t.ticketId, t.id),
     uniqueIndex('messages_nonce_uq').on(t.nonce),
+    // Partial: the mirror's inserts (no key) do not maintain it.
+    uniqueIndex('messages_send_key_uq')
+      .on(t.ticketId, t.authorId, t.sendKey)
+      .where(sql`${t.sendKey} is not null`),
     // A guild's messages in id order: exports page through them; erasure finds them.
     index('messages_guild_idx').on(t.guildId, t.id),
     index('messages_search_idx').using('gin', t.searchTerms),

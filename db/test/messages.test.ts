@@ -2,10 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../src/crypto.ts';
 import { eraseUser } from '../src/repositories/erasure.ts';
 import {
+  addNote,
   findReplyByNonce,
   markMessageDeleted,
   markReplyFailed,
   queueReply,
+  sentBefore,
   upsertMessage,
   upsertMessages,
 } from '../src/repositories/messages.ts';
@@ -213,6 +215,46 @@ describe('out-of-order deletes and dashboard replies', () => {
     );
     expect(rows).toEqual([{ id: discordId, delivery: 'delivered' }]);
     expect(await findReplyByNonce(t.handle.db, message.id)).toMatchObject({ id: discordId });
+  });
+
+  it('stores two sends of one reply (same key, raced) once: one outbox item, one event', async () => {
+    const channelId = snowflake();
+    const authorId = snowflake();
+    const input = { guildId, ticketId, channelId, authorId, authorName: 'Sam', content: 'Once' };
+    const sendKey = 'raced-send-key-0001';
+    // Neither sees the other's row before inserting: the loser waits on the index, then answers with the first.
+    const [a, b] = await Promise.all([
+      queueReply(t.handle.db, { ...input, sendKey }),
+      queueReply(t.handle.db, { ...input, sendKey }),
+    ]);
+    expect([a.repeated, b.repeated].sort()).toEqual([false, true]);
+    expect(a.message.id).toBe(b.message.id);
+    const outbox = await t.handle.query<{ n: number }>(
+      `select count(*)::int as n from outbox where payload->>'nonce' = $1`,
+      [a.message.id],
+    );
+    expect(outbox).toEqual([{ n: 1 }]);
+    const events = await t.handle.query<{ kind: string }>(
+      `select kind from events where data->>'messageId' = $1`,
+      [a.message.id],
+    );
+    expect(events).toEqual([{ kind: 'message.created' }]);
+    // Keys are an author's own in a ticket: another's same key is another message, as is a note's.
+    const other = await queueReply(t.handle.db, { ...input, authorId: snowflake(), sendKey });
+    expect(other.repeated).toBe(false);
+    const note = await addNote(t.handle.db, { guildId, ticketId, authorId, content: 'n', sendKey });
+    expect(note).toMatchObject({ repeated: true, message: { id: a.message.id } });
+    expect(await sentBefore(t.handle.db, { ticketId, authorId, sendKey })).toMatchObject({
+      id: a.message.id,
+    });
+    // Both authors erased: their messages become one 'deleted user's, whose keys must not collide.
+    await eraseUser(t.handle.db, authorId, { guildId });
+    await eraseUser(t.handle.db, other.message.authorId ?? '', { guildId });
+    const keys = await t.handle.query<{ send_key: string | null }>(
+      'select send_key from messages where id = any($1::bigint[])',
+      [[a.message.id, other.message.id]],
+    );
+    expect(keys).toEqual([{ send_key: null }, { send_key: null }]);
   });
 
   it('marks a refused reply failed with its reason, once', async () => {

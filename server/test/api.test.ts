@@ -193,6 +193,59 @@ describe('dashboard API', () => {
     expect(empty.json().fields[0].path).toBe('body.content');
   });
 
+  it('answers a send repeated with its key with the first message: posted once, even after the ticket closed', async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const url = `${g()}/tickets/${ticket.id}/messages`;
+    const body = { content: 'Sent once', sendKey: 'dashboard-send-key-1' };
+    // The browser sent it twice (the first answer was lost): both answers are the one message.
+    const [a, b] = await Promise.all([send('POST', url, body), send('POST', url, body)]);
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(b.json().id).toBe(a.json().id);
+    const countOf = async (sql: string) =>
+      (await t.database.query<{ n: number }>(sql, [ticket.id]))[0]?.n;
+    expect(await countOf('select count(*)::int as n from outbox where ticket_id = $1')).toBe(1);
+    expect(
+      await countOf(
+        "select count(*)::int as n from events where ticket_id = $1 and kind = 'message.created'",
+      ),
+    ).toBe(1);
+    expect(
+      await countOf(
+        "select count(*)::int as n from audit_log where target_id = $1 and action = 'ticket.reply'",
+      ),
+    ).toBe(1);
+    // The same key with other text, or as a note, is another message's key: refused.
+    const changed = await send('POST', url, { ...body, content: 'Other text' });
+    expect(changed.statusCode).toBe(409);
+    const asNote = await send('POST', `${g()}/tickets/${ticket.id}/notes`, body);
+    expect(asNote.statusCode).toBe(409);
+    // Another staff member's key is theirs: the same key is a message of their own.
+    const theirs = await send('POST', url, body, admin);
+    expect(theirs.statusCode).toBe(202);
+    expect(theirs.json().id).not.toBe(a.json().id);
+    // Closed since: the repeat still answers with what was sent, a new message is refused.
+    await send('POST', `${g()}/tickets/${ticket.id}/close`, { reason: 'solved' });
+    const again = await send('POST', url, body);
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toMatchObject({ id: a.json().id, content: 'Sent once' });
+    const fresh = await send('POST', url, { ...body, sendKey: 'dashboard-send-key-2' });
+    expect(fresh.statusCode).toBe(409);
+    // Notes: the same.
+    const note = { content: 'Noted once', sendKey: 'dashboard-note-key-1' };
+    const notes = `${g()}/tickets/${ticket.id}/notes`;
+    const [n1, n2] = await Promise.all([send('POST', notes, note), send('POST', notes, note)]);
+    expect([n1.statusCode, n2.statusCode]).toEqual([201, 201]);
+    expect(n2.json().id).toBe(n1.json().id);
+    expect(
+      await countOf(
+        "select count(*)::int as n from events where ticket_id = $1 and kind = 'note.created'",
+      ),
+    ).toBe(1);
+    const bad = await send('POST', url, { content: 'x', sendKey: 'short' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().fields[0].path).toBe('body.sendKey');
+  });
+
   it('refuses to assign a ticket to someone who is not staff of its category', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
     const res = await send('PATCH', `${g()}/tickets/${ticket.id}`, {

@@ -233,8 +233,19 @@ export const messagesResponse = z.object({
 });
 export type MessagesResponse = z.infer<typeof messagesResponse>;
 
-export const replyBody = z.object({ content: messageText });
-export const noteBody = z.object({ content: z.string().trim().min(1).max(4000) });
+/**
+ * A dashboard send's own key, made by the browser for each message it sends:
+ * sending again with the same key (the first answer was lost) stores nothing
+ * new and answers with the message the first send stored.
+ */
+export const sendKey = z
+  .string()
+  .regex(/^[\w-]{16,64}$/, 'A send key is 16 to 64 letters, digits, - or _');
+export const replyBody = z.object({ content: messageText, sendKey: sendKey.optional() });
+const noteText = z.string().trim().min(1).max(4000);
+export const noteBody = z.object({ content: noteText, sendKey: sendKey.optional() });
+/** A note's edit: its text only. */
+export const noteEditBody = z.object({ content: noteText });
 
 export const ticketPatch = z
   .object({

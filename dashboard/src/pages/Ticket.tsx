@@ -101,23 +101,42 @@ function MessageView({
   );
 }
 
+/** A send's key: 128 random bits, base64url (crypto.randomUUID needs HTTPS or localhost). */
+function newSendKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replaceAll('=', '');
+}
+
 function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }) {
   const client = useQueryClient();
   const [text, setText] = useState('');
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [error, setError] = useState<string | null>(null);
+  // The key of the message being sent: sending the same text again after a failure
+  // (the answer may be what was lost) is the same message, posted once.
+  const sending = useRef<{ draft: string; sendKey: string } | null>(null);
   const send = useMutation({
-    mutationFn: (content: string) =>
+    mutationFn: (post: { mode: 'reply' | 'note'; content: string; sendKey: string }) =>
       api<Message>(
-        `${guildPath(guildId)}/tickets/${ticket.id}/${mode === 'reply' ? 'messages' : 'notes'}`,
-        { method: 'POST', body: { content } },
+        `${guildPath(guildId)}/tickets/${ticket.id}/${post.mode === 'reply' ? 'messages' : 'notes'}`,
+        { method: 'POST', body: { content: post.content, sendKey: post.sendKey } },
       ),
     onSuccess: (message) => {
       placeMessage(client, message, 'posted');
+      sending.current = null;
       setText('');
       setError(null);
     },
-    onError: (e) => setError(e.message),
+    // The server or the way to it failed: the message may have been stored before the answer was lost.
+    onError: (e) =>
+      setError(
+        e instanceof RequestError && (e.status === 0 || e.status >= 500)
+          ? `${e.message} Your text is kept: send it again, and it is posted once.`
+          : e.message,
+      ),
   });
   // Saved replies: typing "/" at the start offers them; choosing one puts its text in the box.
   const tags = useQuery({
@@ -137,7 +156,10 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
   const closed = ticket.status !== 'open';
   const submit = () => {
     const content = text.trim();
-    if (content && !send.isPending) send.mutate(content);
+    if (!content || send.isPending) return;
+    const draft = `${mode}:${content}`;
+    if (sending.current?.draft !== draft) sending.current = { draft, sendKey: newSendKey() };
+    send.mutate({ mode, content, sendKey: sending.current.sendKey });
   };
   return (
     <form

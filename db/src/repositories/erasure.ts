@@ -165,7 +165,8 @@ export async function eraseUser(db: Executor, userId: string, scope: { guildId?:
     await run(
       'messages',
       sql`update messages set content = ${emptyContent}, attachments = ${emptyList}, embeds = ${emptyList},
-        search_terms = '{}', author_id = ${DELETED_USER_ID} where author_id = ${userId} ${inScope()}`,
+        search_terms = '{}', send_key = null, author_id = ${DELETED_USER_ID}
+        where author_id = ${userId} ${inScope()}`,
     );
     await run(
       'tickets',

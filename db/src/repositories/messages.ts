@@ -220,34 +220,102 @@ export interface ReplyInput {
   /** How the reply is signed in Discord (the staff member's display name). */
   authorName: string;
   content: string;
+  /** The dashboard's key for this send: a repeat of it is answered with the first (sentBefore). */
+  sendKey?: string;
+}
+
+type StoredMessage = typeof messages.$inferSelect;
+
+/** A send whose key was already used: the message the first one stored, nothing new. */
+export interface RepeatedSend {
+  message: StoredMessage;
+  repeated: true;
+}
+
+/** The message an author's earlier send with this key stored in a ticket, if any. */
+export async function sentBefore(
+  db: Executor,
+  key: { ticketId: string; authorId: string; sendKey: string },
+): Promise<StoredMessage | undefined> {
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.ticketId, key.ticketId),
+        eq(messages.authorId, key.authorId),
+        eq(messages.sendKey, key.sendKey),
+      ),
+    );
+  return row;
+}
+
+/**
+ * Inserts a dashboard message, or (its key already used: two sends of one
+ * message raced) nothing, answering with the first.
+ */
+async function insertSent(
+  tx: Transaction,
+  values: typeof messages.$inferInsert,
+): Promise<{ message: StoredMessage } | RepeatedSend> {
+  const [message] = await tx
+    .insert(messages)
+    .values(values)
+    .onConflictDoNothing({
+      target: [messages.ticketId, messages.authorId, messages.sendKey],
+      where: sql`${messages.sendKey} is not null`,
+    })
+    .returning();
+  if (message) return { message };
+  const first =
+    values.sendKey && values.authorId
+      ? await sentBefore(tx, {
+          ticketId: values.ticketId,
+          authorId: values.authorId,
+          sendKey: values.sendKey,
+        })
+      : undefined;
+  if (!first) throw new Error('message insert returned nothing');
+  return { message: first, repeated: true };
 }
 
 /**
  * A staff reply from the dashboard: a pending message (shown at once), the
  * outbox item that posts it, and the event, all in one transaction. The
  * message's id doubles as the Discord `nonce`, so a retried post is made once
- * and its echo completes this row.
+ * and its echo completes this row. A send key already used in the ticket by
+ * the author stores nothing and answers with its message.
  */
-export async function queueReply(db: Executor, input: ReplyInput) {
+export async function queueReply(
+  db: Executor,
+  input: ReplyInput & { sendKey?: undefined },
+): Promise<QueuedReply>;
+export async function queueReply(
+  db: Executor,
+  input: ReplyInput,
+): Promise<QueuedReply | RepeatedSend>;
+export async function queueReply(
+  db: Executor,
+  input: ReplyInput,
+): Promise<QueuedReply | RepeatedSend> {
   return db.transaction(async (tx) => {
     const id = mintSnowflake();
-    const [message] = await tx
-      .insert(messages)
-      .values({
-        id,
-        guildId: input.guildId,
-        ticketId: input.ticketId,
-        channelId: input.channelId,
-        authorId: input.authorId,
-        content: input.content,
-        searchTerms: messageTerms(input.content),
-        source: 'dashboard',
-        nonce: id,
-        delivery: 'pending',
-        createdAt: snowflakeTime(id),
-      })
-      .returning();
-    if (!message) throw new Error('reply insert returned nothing');
+    const inserted = await insertSent(tx, {
+      id,
+      guildId: input.guildId,
+      ticketId: input.ticketId,
+      channelId: input.channelId,
+      authorId: input.authorId,
+      content: input.content,
+      searchTerms: messageTerms(input.content),
+      source: 'dashboard',
+      nonce: id,
+      sendKey: input.sendKey ?? null,
+      delivery: 'pending',
+      createdAt: snowflakeTime(id),
+    });
+    if ('repeated' in inserted) return inserted;
+    const { message } = inserted;
     await tx
       .update(tickets)
       .set({ firstResponseAt: sql`coalesce(${tickets.firstResponseAt}, now())` })
@@ -265,8 +333,15 @@ export async function queueReply(db: Executor, input: ReplyInput) {
       actorId: input.authorId,
       data: { messageId: id, pending: true },
     });
-    return { message, outboxItem, seq };
+    return { message, outboxItem, seq, repeated: false as const };
   });
+}
+
+export interface QueuedReply {
+  message: StoredMessage;
+  outboxItem: Awaited<ReturnType<typeof enqueueOutbox>>;
+  seq: number;
+  repeated: false;
 }
 
 /** The dashboard reply with this nonce, whatever its delivery (Discord may have given it its own id). */
@@ -294,33 +369,47 @@ export async function markReplyFailed(db: Executor, nonce: string, error: WorkEr
   });
 }
 
-/** A staff-only note on a ticket: stored and shown on the dashboard, never posted in Discord. */
+export interface NoteInput {
+  guildId: string;
+  ticketId: string;
+  authorId: string;
+  content: string;
+  source?: 'discord' | 'dashboard';
+  /** The dashboard's key for this send (as ReplyInput's). */
+  sendKey?: string;
+}
+
+export interface AddedNote {
+  note: StoredMessage;
+  seq: number;
+  repeated: false;
+}
+
+/**
+ * A staff-only note on a ticket: stored and shown on the dashboard, never
+ * posted in Discord. A send key already used answers with its message.
+ */
 export async function addNote(
   db: Executor,
-  input: {
-    guildId: string;
-    ticketId: string;
-    authorId: string;
-    content: string;
-    source?: 'discord' | 'dashboard';
-  },
-) {
+  input: NoteInput & { sendKey?: undefined },
+): Promise<AddedNote>;
+export async function addNote(db: Executor, input: NoteInput): Promise<AddedNote | RepeatedSend>;
+export async function addNote(db: Executor, input: NoteInput): Promise<AddedNote | RepeatedSend> {
   return db.transaction(async (tx) => {
     const id = mintSnowflake();
-    const [note] = await tx
-      .insert(messages)
-      .values({
-        id,
-        guildId: input.guildId,
-        ticketId: input.ticketId,
-        authorId: input.authorId,
-        content: input.content,
-        searchTerms: messageTerms(input.content),
-        internal: true,
-        source: input.source ?? 'discord',
-        createdAt: snowflakeTime(id),
-      })
-      .returning();
+    const inserted = await insertSent(tx, {
+      id,
+      guildId: input.guildId,
+      ticketId: input.ticketId,
+      authorId: input.authorId,
+      content: input.content,
+      searchTerms: messageTerms(input.content),
+      internal: true,
+      source: input.source ?? 'discord',
+      sendKey: input.sendKey ?? null,
+      createdAt: snowflakeTime(id),
+    });
+    if ('repeated' in inserted) return inserted;
     const seq = await appendEvent(tx, {
       guildId: input.guildId,
       ticketId: input.ticketId,
@@ -328,7 +417,7 @@ export async function addNote(
       actorId: input.authorId,
       data: { messageId: id },
     });
-    return { note, seq };
+    return { note: inserted.message, seq, repeated: false as const };
   });
 }
 

@@ -24,6 +24,7 @@ import {
   listTicketMessages,
   queueReply,
   retryReply,
+  sentBefore,
 } from '@ticketflow/db/repositories/messages';
 import { enqueueOutbox } from '@ticketflow/db/repositories/outbox';
 import { type TicketChange, updateTicket } from '@ticketflow/db/repositories/tickets';
@@ -41,6 +42,7 @@ import {
   messagesQuery,
   messagesResponse,
   noteBody,
+  noteEditBody,
   peopleQuery,
   peopleResponse,
   replyBody,
@@ -269,24 +271,56 @@ export function registerTicketRoutes(
     },
   );
 
+  /**
+   * The answer to a send repeated with its key (the browser did not get the
+   * first answer): the message the first send stored, if it is the same
+   * message; a key of another message is refused.
+   */
+  async function repeatedSend(
+    first: { id: string; nonce: string | null; internal: boolean; content: string },
+    wanted: { internal: boolean; content: string },
+  ) {
+    if (first.internal !== wanted.internal || first.content !== wanted.content) {
+      throw new ConflictError('This send key belongs to another message; send it again');
+    }
+    const view = first.nonce
+      ? await getReplyView(ctx.db, first.nonce)
+      : (await getMessagesByIds(ctx.db, [first.id]))[0];
+    if (!view) throw new NotFoundError();
+    return toMessage(view);
+  }
+
   app.post(
     '/api/guilds/:guildId/tickets/:ticketId/messages',
     { schema: { params: ticketParams, body: replyBody, response: { 202: messageSchema } } },
     async (request, reply) => {
       const { guildId, ticketId } = request.params;
+      const { content, sendKey } = request.body;
       const { access, session } = await viewer(request, guildId);
       const ticket = await visibleTicket(access, ticketId);
+      const key = sendKey ? { ticketId, authorId: session.user.id, sendKey } : undefined;
+      // Sent already (even if the ticket was closed since): the first send's message.
+      const first = key ? await sentBefore(ctx.db, key) : undefined;
+      if (first) {
+        return reply.status(202).send(await repeatedSend(first, { internal: false, content }));
+      }
       if (ticket.status !== 'open' || !ticket.channelId) {
         throw new ConflictError('This ticket is closed; reopen it to reply');
       }
-      const { message } = await queueReply(ctx.db, {
+      const sent = await queueReply(ctx.db, {
         guildId,
         ticketId,
         channelId: ticket.channelId,
         authorId: session.user.id,
         authorName: displayName(request),
-        content: request.body.content,
+        content,
+        ...(sendKey ? { sendKey } : {}),
       });
+      if (sent.repeated) {
+        return reply
+          .status(202)
+          .send(await repeatedSend(sent.message, { internal: false, content }));
+      }
       await audit(ctx.db, request, {
         guildId,
         action: 'ticket.reply',
@@ -295,7 +329,7 @@ export function registerTicketRoutes(
       });
       // The bot may have delivered it already: the row then has Discord's id (same
       // nonce), possibly changed between two reads, so it is read once, by nonce.
-      const view = await getReplyView(ctx.db, message.id);
+      const view = await getReplyView(ctx.db, sent.message.id);
       if (!view) throw new Error('reply vanished');
       return reply.status(202).send(toMessage(view));
     },
@@ -324,14 +358,26 @@ export function registerTicketRoutes(
       const { guildId, ticketId } = request.params;
       const { access, session } = await viewer(request, guildId);
       await visibleTicket(access, ticketId);
-      const { note } = await addNote(ctx.db, {
+      const { content, sendKey } = request.body;
+      const key = sendKey ? { ticketId, authorId: session.user.id, sendKey } : undefined;
+      const first = key ? await sentBefore(ctx.db, key) : undefined;
+      if (first) {
+        return reply.status(201).send(await repeatedSend(first, { internal: true, content }));
+      }
+      const added = await addNote(ctx.db, {
         guildId,
         ticketId,
         authorId: session.user.id,
-        content: request.body.content,
+        content,
         source: 'dashboard',
+        ...(sendKey ? { sendKey } : {}),
       });
-      if (!note) throw new Error('note insert returned nothing');
+      if (added.repeated) {
+        return reply
+          .status(201)
+          .send(await repeatedSend(added.message, { internal: true, content }));
+      }
+      const { note } = added;
       await audit(ctx.db, request, {
         guildId,
         action: 'note.create',
@@ -346,7 +392,7 @@ export function registerTicketRoutes(
 
   app.patch(
     '/api/guilds/:guildId/tickets/:ticketId/notes/:messageId',
-    { schema: { params: messageParams, body: noteBody, response: { 200: messageSchema } } },
+    { schema: { params: messageParams, body: noteEditBody, response: { 200: messageSchema } } },
     async (request) => {
       const { guildId, ticketId, messageId } = request.params;
       const { access, session } = await viewer(request, guildId);

@@ -1,0 +1,2 @@
+ALTER TABLE "messages" ADD COLUMN "send_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "messages_send_key_uq" ON "messages" USING btree ("ticket_id","author_id","send_key") WHERE "messages"."send_key" is not null;
