@@ -11,7 +11,9 @@ export type JobRow = typeof jobs.$inferSelect;
  * time). `signal` is aborted when the job's lease was lost (the process or
  * the database stalled for a whole lease and another worker claimed it): a
  * long job stops at its next step, and what it returns or throws is no
- * longer recorded.
+ * longer recorded. It is aborted too when the worker stops (its process is
+ * shutting down): a job that stops then is handed back, due at once, for
+ * another worker or the next start.
  */
 export type JobRun<C> = (
   job: JobRow,
@@ -19,6 +21,14 @@ export type JobRun<C> = (
   signal: AbortSignal,
   // biome-ignore lint/suspicious/noConfusingVoidType: most jobs return nothing; a recurring one returns when to run next.
 ) => Promise<void | { next: Date } | undefined>;
+
+/** The reason a job's signal gives when its worker stops. */
+export class JobStopped extends Error {
+  constructor() {
+    super('stopped: its process was shutting down');
+    this.name = 'JobStopped';
+  }
+}
 
 /** What to do with a job that threw: try again after `retryInMs`, or (null) fail it for good. */
 export interface JobFailure {
@@ -52,6 +62,15 @@ export function createJobWorker<C>(options: {
   const again = new Map<number, Date>();
   /** Jobs whose lease was lost while they ran: another worker has them. */
   const lost = new Set<number>();
+  /** The jobs running now, to stop when the worker stops. */
+  const running = new Map<number, AbortController>();
+  let stopping = false;
+  /** Jobs asked to stop because the worker stops: whatever they throw, they go back to the queue. */
+  const stopped = new Set<number>();
+  const stopJob = (id: number, held: AbortController) => {
+    stopped.add(id);
+    held.abort(new JobStopped());
+  };
   return new QueueWorker<JobRow>({
     name: options.name,
     bus: options.bus,
@@ -92,18 +111,26 @@ export function createJobWorker<C>(options: {
         );
       }, leaseMs / 3);
       keep.unref();
+      running.set(job.id, held);
       try {
+        if (stopping) stopJob(job.id, held);
         const result = await run(job, options.context, held.signal);
         if (result?.next) again.set(job.id, result.next);
       } finally {
         clearInterval(keep);
+        running.delete(job.id);
       }
+    },
+    onStop: () => {
+      stopping = true;
+      for (const [id, held] of running) stopJob(id, held);
     },
     settle: async (job, error) => {
       const lease = { id: job.id, workerId: options.workerId };
       const next = again.get(job.id);
       again.delete(job.id);
       const wasLost = lost.delete(job.id);
+      const wasStopped = stopped.delete(job.id);
       if (error === undefined) {
         // Not ours any more (claimed by another worker, or gone with its guild):
         // whoever has it records its outcome and schedules its next run.
@@ -124,6 +151,11 @@ export function createJobWorker<C>(options: {
       // with its guild) is not this worker's to record: onFailure could undo
       // the work of the worker that has it now.
       if (wasLost || !(await jobQueue.extend(db, lease, leaseMs))) return;
+      // Stopped with its process: not a failure; due again at once, for whoever runs next.
+      if (wasStopped) {
+        await jobQueue.retry(db, lease, 0, { message: new JobStopped().message });
+        return;
+      }
       const failure = await options.onFailure(job, error);
       if (failure.retryInMs !== null) {
         await jobQueue.retry(db, lease, failure.retryInMs, failure.detail);

@@ -27,6 +27,8 @@ export interface QueueWorkerOptions<T extends QueueItem> {
   perform(item: T): Promise<void>;
   /** Records the outcome: done when `error` is undefined. */
   settle(item: T, error: unknown): Promise<void>;
+  /** Called as `stop()` begins, before it waits for the current items (to ask them to stop). */
+  onStop?(): void;
 }
 
 /**
@@ -118,10 +120,11 @@ export class QueueWorker<T extends QueueItem> {
     }
   }
 
-  /** Stops claiming, lets the current items finish, and stops listening. */
+  /** Stops claiming, lets the current items finish (or stop: `onStop`), and stops listening. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.o.onStop?.();
     await this.idle();
     await this.unsubscribe?.();
   }

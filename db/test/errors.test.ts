@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { eventually } from '@ticketflow/shared/testing';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/client.ts';
@@ -75,9 +76,18 @@ describe('transient database errors', () => {
       const [{ pid } = { pid: 0 }] = await other.query<{ pid: number }>(
         'select pg_backend_pid() as pid',
       );
-      const ended = other.db.execute(sql`select pg_sleep(5)`);
+      // Sent now (a Drizzle query runs when awaited), and ended while it runs: ended
+      // before it was sent, the pool would drop the dead connection and open another.
+      const ended = failure(other.db.execute(sql`select pg_sleep(5)`));
+      await eventually(async () => {
+        const [row] = await t.handle.query<{ active: boolean }>(
+          "select state = 'active' as active from pg_stat_activity where pid = $1",
+          [pid],
+        );
+        return row?.active === true;
+      });
       await t.handle.query('select pg_terminate_backend($1)', [pid]);
-      expect(isTransientDatabaseError(await failure(ended))).toBe(true);
+      expect(isTransientDatabaseError(await ended)).toBe(true);
     },
   );
 });

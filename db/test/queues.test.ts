@@ -237,6 +237,44 @@ describe('jobs', () => {
     expect(await row(job.id)).toMatchObject({ status: 'running', lockedBy: 'thief' });
   });
 
+  it('hands a running job back when its worker stops, due at once, and another worker finishes it', async () => {
+    let started = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const steps: string[] = [];
+    const { worker, failures } = oneKindWorker('long-export', async (signal) => {
+      started();
+      steps.push('started');
+      // Far longer than the test: only its signal ends it early.
+      const end = Date.now() + 60_000;
+      while (Date.now() < end) {
+        signal.throwIfAborted();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      steps.push('ran to the end');
+    });
+    const job = await scheduleJob(t.handle.db, { kind: 'long-export', runAt: new Date() });
+    await worker.start();
+    await running;
+    // The process shuts down: stop does not wait out the job.
+    await worker.stop();
+    expect(steps).toEqual(['started']);
+    expect(failures).toEqual([]);
+    const back = await row(job.id);
+    expect(back).toMatchObject({ status: 'pending', lockedBy: null, attempts: 1 });
+    expect(back?.runAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(back?.lastError?.message).toMatch(/shutting down/);
+    // The next worker (another replica, or the next start) takes it up.
+    const next = oneKindWorker('long-export', async () => {
+      steps.push('finished by the next');
+    });
+    await next.worker.start();
+    await eventually(async () => (await row(job.id))?.status === 'done');
+    await next.worker.stop();
+    expect(steps).toEqual(['started', 'finished by the next']);
+  });
+
   it('does not record the failure of a job it no longer holds', async () => {
     let fail = () => {};
     const failing = new Promise<void>((resolve) => {

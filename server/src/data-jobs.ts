@@ -144,8 +144,9 @@ const retentionJob: DataJob = async (_job, { database, dataDir, log }) => {
 };
 
 /** Moves every encrypted value to the current key (after ENCRYPTION_KEYS gained a new first key). */
-const reencryptJob: DataJob = async (_job, { database, log }) => {
+const reencryptJob: DataJob = async (_job, { database, log }, signal) => {
   const rewritten = await reencryptAll(database.db, {
+    signal,
     onProgress: (table, done) => log.info({ table, done }, 're-encrypting'),
   });
   log.info({ rewritten }, 're-encryption finished');

@@ -63,7 +63,12 @@ function stale(column: PgColumn, prefix: string): SQL {
  */
 export async function reencryptAll(
   db: Executor,
-  options: { batch?: number; onProgress?: (table: string, done: number) => void } = {},
+  options: {
+    batch?: number;
+    onProgress?: (table: string, done: number) => void;
+    /** Stops it before its next batch (what is rewritten stays so; a new run goes on from there). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<number> {
   const prefix = `ef1.${currentKeyId()}.`;
   const batch = options.batch ?? 500;
@@ -75,6 +80,7 @@ export async function reencryptAll(
   ) => {
     let done = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       const rewritten = await db.transaction(rewrite);
       done += rewritten;
       if (rewritten > 0) options.onProgress?.(name, done);
