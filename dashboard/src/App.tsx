@@ -3,6 +3,7 @@ import type { MeResponse } from '@ticketflow/shared/api';
 import { Redirect, Route, Switch } from 'wouter';
 import { api, RequestError } from './api.ts';
 import { Avatar, ErrorState, Loading } from './components.tsx';
+import { clearDrafts } from './drafts.ts';
 import { AuditPage } from './pages/Audit.tsx';
 import { BoardPage } from './pages/Board.tsx';
 import { DataPage } from './pages/Data.tsx';
@@ -24,6 +25,7 @@ function TopBar({ me }: { me: MeResponse }) {
     localStorage.setItem('tf-theme', next);
   };
   const logout = async () => {
+    clearDrafts();
     await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
     location.href = '/login';
   };

@@ -217,6 +217,61 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     ).toHaveLength(1);
   });
 
+  it("keeps each ticket's draft, with its mode, across a look at another ticket and a reload; sent, it is gone", async () => {
+    const a = tickets.support;
+    const b = tickets.second;
+    const title = page.locator('#ticket-title');
+    const open = async (ticket: typeof a, topic: string) => {
+      await card(page, ticket.id).click();
+      await page.waitForURL(new RegExp(`/t/${ticket.id}$`));
+      await expect.poll(() => title.textContent()).toContain(topic);
+    };
+    const box = page.locator('#composer-text');
+    const noteMode = page.getByRole('button', { name: 'Internal note' });
+    // B once, so that coming back to it is drawn from the cache at once, beside A's drawer.
+    await open(b, 'Bot ignores my commands');
+    await open(a, 'Cannot log in');
+    await noteMode.click();
+    await box.fill('Draft note for A: check the logs first');
+    await open(b, 'Bot ignores my commands');
+    expect(await box.inputValue()).toBe('');
+    expect(await noteMode.getAttribute('aria-pressed')).toBe('false');
+    await box.fill('Draft reply for B');
+    await open(a, 'Cannot log in');
+    expect(await box.inputValue()).toBe('Draft note for A: check the logs first');
+    expect(await noteMode.getAttribute('aria-pressed')).toBe('true');
+    // A reload keeps them too (this tab's storage).
+    await page.reload();
+    await expect.poll(() => title.textContent()).toContain('Cannot log in');
+    await expect.poll(() => box.inputValue()).toBe('Draft note for A: check the logs first');
+    expect(await noteMode.getAttribute('aria-pressed')).toBe('true');
+    // Sent, A's draft goes as what it was drafted as: a note, not a message in Discord.
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe('');
+    await expect
+      .poll(() => page.locator('.messages').textContent())
+      .toContain('Draft note for A: check the logs first');
+    expect(
+      t.emulator.control
+        .channelMessages(a.channelId ?? '')
+        .some((m) => m.content.includes('Draft note for A')),
+    ).toBe(false);
+    await page.getByRole('button', { name: 'Reply in Discord' }).click();
+    await open(b, 'Bot ignores my commands');
+    expect(await box.inputValue()).toBe('Draft reply for B');
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe('');
+    await eventually(() =>
+      t.emulator.control
+        .channelMessages(b.channelId ?? '')
+        .some((m) => m.content.includes('Draft reply for B')),
+    );
+    await page.reload();
+    await expect.poll(() => title.textContent()).toContain('Bot ignores my commands');
+    expect(await box.inputValue()).toBe('');
+    await open(a, 'Cannot log in');
+  });
+
   it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {
     const channel = tickets.support.channelId ?? '';
     const people = page.getByRole('region', { name: 'People' });

@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { ERASE_SELF_CONFIRMATION, type MeResponse } from '@ticketflow/shared/api';
 import { api } from '../api.ts';
 import { ConfirmByTyping } from '../components.tsx';
+import { clearDrafts } from '../drafts.ts';
 
 /**
  * What TicketFlow stores, for how long, and how to get a copy or have it
@@ -125,6 +126,7 @@ export function AccountPage({ me }: { me: MeResponse }) {
         body: { confirm },
       }),
     onSuccess: () => {
+      clearDrafts();
       location.href = '/login?erased=1';
     },
   });

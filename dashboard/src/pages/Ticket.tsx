@@ -15,6 +15,7 @@ import type { MentionNames } from '@ticketflow/shared/markdown';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, ErrorState, Loading } from '../components.tsx';
+import { type Draft, loadDraft, saveDraft } from '../drafts.ts';
 import { placeCard, placeMessage } from '../live.ts';
 import { Markdown } from '../markdown.tsx';
 import { markSeen } from '../unread.ts';
@@ -110,24 +111,29 @@ function newSendKey(): string {
     .replaceAll('=', '');
 }
 
+/** The reply box of one ticket (keyed by it): its draft is kept per ticket, for this tab (drafts.ts). */
 function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }) {
   const client = useQueryClient();
-  const [text, setText] = useState('');
-  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [draft, setDraft] = useState(() => loadDraft(ticket.id));
+  const { text, mode } = draft;
+  const setText = (value: string) => setDraft((d) => ({ ...d, text: value }));
+  const setMode = (value: Draft['mode']) => setDraft((d) => ({ ...d, mode: value }));
+  useEffect(() => saveDraft(ticket.id, draft), [ticket.id, draft]);
   const [error, setError] = useState<string | null>(null);
-  // The key of the message being sent: sending the same text again after a failure
-  // (the answer may be what was lost) is the same message, posted once.
-  const sending = useRef<{ draft: string; sendKey: string } | null>(null);
   const send = useMutation({
-    mutationFn: (post: { mode: 'reply' | 'note'; content: string; sendKey: string }) =>
+    mutationFn: (post: { mode: Draft['mode']; content: string; sendKey: string }) =>
       api<Message>(
         `${guildPath(guildId)}/tickets/${ticket.id}/${post.mode === 'reply' ? 'messages' : 'notes'}`,
         { method: 'POST', body: { content: post.content, sendKey: post.sendKey } },
       ),
-    onSuccess: (message) => {
+    onSuccess: (message, post) => {
       placeMessage(client, message, 'posted');
-      sending.current = null;
-      setText('');
+      // What was typed after pressing send stays.
+      setDraft((d) => ({
+        mode: d.mode,
+        text: d.text.trim() === post.content ? '' : d.text,
+        sending: null,
+      }));
       setError(null);
     },
     // The server or the way to it failed: the message may have been stored before the answer was lost.
@@ -157,9 +163,13 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
   const submit = () => {
     const content = text.trim();
     if (!content || send.isPending) return;
-    const draft = `${mode}:${content}`;
-    if (sending.current?.draft !== draft) sending.current = { draft, sendKey: newSendKey() };
-    send.mutate({ mode, content, sendKey: sending.current.sendKey });
+    // The same text in the same mode keeps its key until it is sent (a reload included):
+    // sending it again after a failure is the same message, posted once.
+    const what = `${mode}:${content}`;
+    const sending =
+      draft.sending?.draft === what ? draft.sending : { draft: what, sendKey: newSendKey() };
+    setDraft((d) => ({ ...d, sending }));
+    send.mutate({ mode, content, sendKey: sending.sendKey });
   };
   return (
     <form
@@ -713,7 +723,7 @@ export function TicketView({
                   ) : null}
                 </ol>
               )}
-              <Composer guildId={guild.guild.id} ticket={ticket.data} />
+              <Composer key={ticket.data.id} guildId={guild.guild.id} ticket={ticket.data} />
             </section>
             <SidePanel guild={guild} ticket={ticket.data} />
           </div>
