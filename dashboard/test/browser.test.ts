@@ -217,7 +217,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     ).toHaveLength(1);
   });
 
-  it("keeps each ticket's draft, with its mode, across a look at another ticket and a reload; sent, it is gone", async () => {
+  it("keeps each ticket's draft, with its mode, across a look at another ticket and a reload (sent, it is gone); a close begun in one is not left open in the next", async () => {
     const a = tickets.support;
     const b = tickets.second;
     const title = page.locator('#ticket-title');
@@ -233,7 +233,11 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await open(a, 'Cannot log in');
     await noteMode.click();
     await box.fill('Draft note for A: check the logs first');
+    // A close begun in A, with its reason, is A's: B does not open with it (nor close with it).
+    await page.getByRole('button', { name: 'Close…' }).click();
+    await page.getByLabel('Reason (optional)').fill('Duplicate of another ticket');
     await open(b, 'Bot ignores my commands');
+    expect(await page.getByLabel('Reason (optional)').count()).toBe(0);
     expect(await box.inputValue()).toBe('');
     expect(await noteMode.getAttribute('aria-pressed')).toBe('false');
     await box.fill('Draft reply for B');

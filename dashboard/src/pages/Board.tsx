@@ -556,7 +556,16 @@ export function BoardPage({ guildId }: { guildId: string }) {
         </DndContext>
       )}
       <Route path="/t/:ticketId">
-        {(p) => <TicketView guild={g} ticketId={p.ticketId} onClose={() => navigate('/')} />}
+        {(p) => (
+          // One ticket's view per ticket: nothing half-done in one (a close with its reason,
+          // a search for people, an error) is left standing in the next one opened.
+          <TicketView
+            key={p.ticketId}
+            guild={g}
+            ticketId={p.ticketId}
+            onClose={() => navigate('/')}
+          />
+        )}
       </Route>
     </main>
   );
