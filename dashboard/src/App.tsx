@@ -69,23 +69,24 @@ export function App() {
           <div className="shell">
             <TopBar me={me.data} />
             <Shortcuts />
+            {/* A guild's pages are keyed by it: no form or state of one server is left in another's. */}
             <Switch>
               <Route path="/" component={ServersPage} />
               <Route path="/me">{() => <AccountPage me={me.data} />}</Route>
               <Route path="/g/:guildId/data">
-                {(params) => <DataPage guildId={params.guildId} />}
+                {(params) => <DataPage key={params.guildId} guildId={params.guildId} />}
               </Route>
               <Route path="/g/:guildId/audit">
-                {(params) => <AuditPage guildId={params.guildId} />}
+                {(params) => <AuditPage key={params.guildId} guildId={params.guildId} />}
               </Route>
               <Route path="/g/:guildId/settings">
-                {(params) => <SettingsPage guildId={params.guildId} />}
+                {(params) => <SettingsPage key={params.guildId} guildId={params.guildId} />}
               </Route>
               <Route path="/g/:guildId/stats">
-                {(params) => <StatsPage guildId={params.guildId} />}
+                {(params) => <StatsPage key={params.guildId} guildId={params.guildId} />}
               </Route>
               <Route path="/g/:guildId" nest>
-                {(params) => <BoardPage guildId={params.guildId} />}
+                {(params) => <BoardPage key={params.guildId} guildId={params.guildId} />}
               </Route>
               <Route>
                 <ErrorState error={new Error('There is no page here.')} />
