@@ -8,6 +8,7 @@ import {
 } from '@ticketflow/db/repositories/messages';
 import { outboxQueue } from '@ticketflow/db/repositories/outbox';
 import type { outbox, WorkError } from '@ticketflow/db/schema';
+import { formatReply } from '@ticketflow/shared/tickets';
 import { DiscordAPIError, HTTPError, RateLimitError, type REST } from 'discord.js';
 import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
@@ -39,11 +40,6 @@ const replyPayload = z.object({
   channelId: z.string().regex(/^\d{15,21}$/),
   authorName: z.string().min(1).max(80),
 });
-
-/** How a dashboard reply reads in Discord: the staff member's name, then the text. */
-export function formatReply(authorName: string, content: string): string {
-  return `**${authorName.replace(/[*_~`|\\]/g, '')}:** ${content}`;
-}
 
 /**
  * Posts a dashboard reply as the bot, signed with the staff member's name.

@@ -1,7 +1,7 @@
 import { queueReply } from '@ticketflow/db/repositories/messages';
 import { useTestDatabase } from '@ticketflow/db/testing';
+import { DISCORD_MESSAGE_MAX, formatReply, replyRoom } from '@ticketflow/shared/tickets';
 import { describe, expect, it } from 'vitest';
-import { formatReply } from '../src/outbox-worker.ts';
 import { eventually, openTicketChannel, useBot, useEmulator } from './support.ts';
 
 describe('outbox delivery of dashboard replies', () => {
@@ -66,6 +66,29 @@ describe('outbox delivery of dashboard replies', () => {
       );
       expect(stored).toEqual([{ delivery: 'delivered', n: 10 }]);
     }
+  });
+
+  it('posts the longest reply the dashboard accepts: signed, it is exactly what Discord takes', async () => {
+    const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, 'longest');
+    // A name with markup, which the signature leaves out.
+    const authorName = 'Sam_the*Support';
+    const content = 'y'.repeat(replyRoom(authorName));
+    const { outboxItem } = await queueReply(db.handle.db, {
+      guildId: t.world.guildId,
+      ticketId: ticket.id,
+      channelId: channel.id,
+      authorId: t.world.users.support,
+      authorName,
+      content,
+    });
+    const [done] = await eventually(async () => {
+      const r = await outboxStatus([outboxItem.id]);
+      return r[0]?.status === 'done' || r[0]?.status === 'failed' ? r : null;
+    });
+    expect(done).toMatchObject({ status: 'done', last_error: null });
+    const [posted] = t.emulator.control.channelMessages(channel.id);
+    expect(posted?.content).toHaveLength(DISCORD_MESSAGE_MAX);
+    expect(posted?.content.endsWith(content)).toBe(true);
   });
 
   it("marks a reply failed with Discord's reason when the bot may not post (403)", async () => {

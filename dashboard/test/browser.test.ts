@@ -14,6 +14,7 @@ import { createDatabaseRelay } from '@ticketflow/db/testing';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
 import { eventually } from '@ticketflow/shared/testing';
+import { replyRoom } from '@ticketflow/shared/tickets';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
@@ -274,6 +275,34 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     await expect.poll(() => title.textContent()).toContain('Bot ignores my commands');
     expect(await box.inputValue()).toBe('');
     await open(a, 'Cannot log in');
+  });
+
+  it('counts down to what Discord takes of a signed reply, keeps a longer one as typed instead of cutting it, and sends the longest', async () => {
+    const channel = tickets.support.channelId ?? '';
+    const room = replyRoom('Sam (support)');
+    const box = page.getByLabel('Reply to the ticket');
+    const count = page.locator('.composer-count');
+    const long = `${'z'.repeat(room - 1)}!`;
+    // Pasted five characters over: nothing is cut off, and nothing is sent.
+    await box.fill(`${long}12345`);
+    await expect.poll(() => count.textContent()).toBe('5 characters too many');
+    await box.press('Enter');
+    await expect
+      .poll(() => page.locator('.composer .form-error').textContent())
+      .toContain('5 characters too long for Discord');
+    expect(await box.inputValue()).toBe(`${long}12345`);
+    await page.screenshot({ path: join(docs, 'dashboard-reply-too-long.png') });
+    await box.fill(long);
+    await expect.poll(() => count.textContent()).toBe('0 characters left');
+    await box.press('Enter');
+    await expect.poll(() => box.inputValue()).toBe('');
+    const posted = await eventually(() =>
+      t.emulator.control.channelMessages(channel).find((m) => m.content.endsWith(long)),
+    );
+    expect(posted.content).toHaveLength(2000);
+    expect(
+      t.emulator.control.channelMessages(channel).some((m) => m.content.endsWith('12345')),
+    ).toBe(false);
   });
 
   it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {

@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { upsertMessage } from '@ticketflow/db/repositories/messages';
-import type { BoardResponse, Card } from '@ticketflow/shared/api';
+import { markReplyFailed, upsertMessage } from '@ticketflow/db/repositories/messages';
+import type { BoardResponse, Card, MeResponse } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { formatReply, replyRoom } from '@ticketflow/shared/tickets';
 import { io } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECHECK_MS, ROLE_CACHE_MS } from '../src/access.ts';
@@ -244,6 +245,33 @@ describe('dashboard API', () => {
     const bad = await send('POST', url, { content: 'x', sendKey: 'short' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().fields[0].path).toBe('body.sendKey');
+  });
+
+  it("refuses a reply Discord would refuse once signed with its author's name, and signs a retried one with its author's name", async () => {
+    const ticket = await seedTicket(t, t.world.categories.support);
+    const url = `${g()}/tickets/${ticket.id}/messages`;
+    const me = (await get('/api/me')).json() as MeResponse;
+    const name = me.user.globalName ?? me.user.username;
+    const room = replyRoom(name);
+    expect(formatReply(name, 'x'.repeat(room))).toHaveLength(2000);
+    const longest = await send('POST', url, { content: 'x'.repeat(room) });
+    expect(longest.statusCode).toBe(202);
+    const over = await send('POST', url, { content: 'x'.repeat(room + 1) });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().fields).toEqual([
+      { path: 'body.content', message: expect.stringContaining('1 character too long') },
+    ]);
+
+    // Refused by Discord, then tried again by an admin: still signed by the staff member who wrote it.
+    const failed = await send('POST', url, { content: 'Signed by me' });
+    await markReplyFailed(t.database.db, failed.json().id, { message: 'Missing Access' });
+    const retried = await send('POST', `${url}/${failed.json().id}/retry`, undefined, admin);
+    expect(retried.statusCode).toBe(202);
+    const items = await t.database.query<{ payload: { nonce: string; authorName: string } }>(
+      "select payload from outbox where payload->>'nonce' = $1 order by id",
+      [failed.json().id],
+    );
+    expect(items.map((i) => i.payload.authorName)).toEqual([name, name]);
   });
 
   it('refuses to assign a ticket to someone who is not staff of its category', async () => {

@@ -43,3 +43,16 @@ export class UpstreamError extends AppError {
     super(503, 'discord_unavailable', message);
   }
 }
+
+/**
+ * Input its schema accepts that breaks a rule needing more than the schema
+ * knows (a reply too long once signed with its author's name): a 400 with the
+ * field, as a schema's failure.
+ */
+export class FieldError extends AppError {
+  readonly fields: { path: string; message: string }[];
+  constructor(path: string, message: string) {
+    super(400, 'bad_request', `Invalid request: ${path} ${message}`);
+    this.fields = [{ path, message }];
+  }
+}

@@ -93,3 +93,16 @@ export function refuseToOpen(check: OpenCheck): string | null {
 
 /** Default wait between closing a ticket and deleting its channel. */
 export const DEFAULT_CLOSE_DELAY_SECONDS = 300;
+
+/** The most characters Discord takes in a message's content. */
+export const DISCORD_MESSAGE_MAX = 2000;
+
+/** How a dashboard reply reads in Discord: the staff member's name, then the text. */
+export function formatReply(authorName: string, content: string): string {
+  return `**${authorName.replace(/[*_~`|\\]/g, '')}:** ${content}`;
+}
+
+/** How many characters of text a reply signed with this name can carry into Discord. */
+export function replyRoom(authorName: string): number {
+  return DISCORD_MESSAGE_MAX - formatReply(authorName, '').length;
+}

@@ -3,6 +3,7 @@ import type {
   Activity,
   Card,
   GuildDetail,
+  MeResponse,
   Message,
   MessagesResponse,
   People,
@@ -12,6 +13,7 @@ import type {
 } from '@ticketflow/shared/api';
 import { priorities } from '@ticketflow/shared/api';
 import type { MentionNames } from '@ticketflow/shared/markdown';
+import { replyRoom } from '@ticketflow/shared/tickets';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, ErrorState, Loading } from '../components.tsx';
@@ -102,6 +104,9 @@ function MessageView({
   );
 }
 
+/** The longest note the API takes (noteBody). */
+const NOTE_MAX = 4000;
+
 /** A send's key: 128 random bits, base64url (crypto.randomUUID needs HTTPS or localhost). */
 function newSendKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -160,9 +165,23 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
     setPicked(0);
   };
   const closed = ticket.status !== 'open';
+  // A reply goes to Discord signed with the sender's name: the text has what is left of 2,000.
+  const me = client.getQueryData<MeResponse>(['me']);
+  const limit =
+    mode === 'reply' ? replyRoom(me ? (me.user.globalName ?? me.user.username) : '') : NOTE_MAX;
+  const left = limit - text.trim().length;
   const submit = () => {
     const content = text.trim();
     if (!content || send.isPending) return;
+    // Nothing is cut off: the text stays as typed, to be shortened or split.
+    if (left < 0) {
+      setError(
+        `This ${mode} is ${-left} character${left === -1 ? '' : 's'} too long${
+          mode === 'reply' ? ' for Discord (replies are signed with your name)' : ''
+        }. Shorten it, or send it in two parts.`,
+      );
+      return;
+    }
     // The same text in the same mode keeps its key until it is sent (a reload included):
     // sending it again after a failure is the same message, posted once.
     const what = `${mode}:${content}`;
@@ -212,7 +231,6 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
               ? 'Message the opener (Enter sends, Shift+Enter for a new line)'
               : 'Only staff see notes'
         }
-        maxLength={mode === 'reply' ? 2000 : 4000}
         role="combobox"
         aria-expanded={offered.length > 0}
         aria-controls="tag-options"
@@ -260,6 +278,13 @@ function Composer({ guildId, ticket }: { guildId: string; ticket: TicketDetail }
             </div>
           ))}
         </div>
+      ) : null}
+      {left < 200 ? (
+        <p className={`composer-count${left < 0 ? ' over' : ''}`} aria-live="polite">
+          {left >= 0
+            ? `${left} character${left === 1 ? '' : 's'} left`
+            : `${-left} character${left === -1 ? '' : 's'} too many`}
+        </p>
       ) : null}
       {error ? (
         <p className="form-error" role="alert">

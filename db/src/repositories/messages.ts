@@ -699,7 +699,8 @@ export async function retryReply(
   db: Executor,
   ticketId: string,
   messageId: string,
-  authorName: string,
+  /** The name to sign with when its author's is not known (neither its first post nor their user row). */
+  fallbackName: string,
 ) {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -714,11 +715,36 @@ export async function retryReply(
       )
       .returning();
     if (!row?.channelId || !row.nonce) return undefined;
+    // Signed as it was written: by its author, whoever presses Retry.
+    const [first] = await tx
+      .select({ authorName: sql<string | null>`${outbox.payload}->>'authorName'` })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.ticketId, ticketId),
+          eq(outbox.kind, 'reply'),
+          sql`${outbox.payload}->>'nonce' = ${row.nonce}`,
+        ),
+      )
+      .orderBy(outbox.id)
+      .limit(1);
+    const [author] = first?.authorName
+      ? []
+      : row.authorId
+        ? await tx
+            .select({ name: sql<string>`coalesce(${users.globalName}, ${users.username})` })
+            .from(users)
+            .where(eq(users.id, row.authorId))
+        : [];
     await enqueueOutbox(tx, {
       guildId: row.guildId,
       ticketId,
       kind: 'reply',
-      payload: { nonce: row.nonce, channelId: row.channelId, authorName },
+      payload: {
+        nonce: row.nonce,
+        channelId: row.channelId,
+        authorName: first?.authorName || author?.name || fallbackName,
+      },
     });
     const seq = await appendEvent(tx, {
       guildId: row.guildId,

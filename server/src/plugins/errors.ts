@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isTransientDatabaseError } from '@ticketflow/db/errors';
-import { AppError } from '@ticketflow/shared/errors';
+import { AppError, FieldError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
 
@@ -21,7 +21,11 @@ export function registerErrorHandler(
 ): void {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof AppError) {
-      return reply.status(error.status).send({ error: error.code, message: error.message });
+      return reply.status(error.status).send({
+        error: error.code,
+        message: error.message,
+        ...(error instanceof FieldError ? { fields: error.fields } : {}),
+      });
     }
     const err = error as {
       validation?: ValidationItem[];

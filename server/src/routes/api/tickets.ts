@@ -51,8 +51,13 @@ import {
   ticketParams,
   ticketPatch,
 } from '@ticketflow/shared/api';
-import { AppError, ConflictError, NotFoundError } from '@ticketflow/shared/errors';
-import { channelName, DEFAULT_CLOSE_DELAY_SECONDS } from '@ticketflow/shared/tickets';
+import { AppError, ConflictError, FieldError, NotFoundError } from '@ticketflow/shared/errors';
+import {
+  channelName,
+  DEFAULT_CLOSE_DELAY_SECONDS,
+  DISCORD_MESSAGE_MAX,
+  replyRoom,
+} from '@ticketflow/shared/tickets';
 import { renderTranscript } from '@ticketflow/shared/transcript';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -290,6 +295,10 @@ export function registerTicketRoutes(
     return toMessage(view);
   }
 
+  /** Why a reply cannot go: Discord would refuse it, signed with its author's name. */
+  const tooLong = (over: number) =>
+    `is ${over} character${over === 1 ? '' : 's'} too long: a reply is signed with your name, and Discord takes ${DISCORD_MESSAGE_MAX.toLocaleString('en')} characters in all`;
+
   app.post(
     '/api/guilds/:guildId/tickets/:ticketId/messages',
     { schema: { params: ticketParams, body: replyBody, response: { 202: messageSchema } } },
@@ -307,12 +316,15 @@ export function registerTicketRoutes(
       if (ticket.status !== 'open' || !ticket.channelId) {
         throw new ConflictError('This ticket is closed; reopen it to reply');
       }
+      const authorName = displayName(request);
+      const over = content.length - replyRoom(authorName);
+      if (over > 0) throw new FieldError('body.content', tooLong(over));
       const sent = await queueReply(ctx.db, {
         guildId,
         ticketId,
         channelId: ticket.channelId,
         authorId: session.user.id,
-        authorName: displayName(request),
+        authorName,
         content,
         ...(sendKey ? { sendKey } : {}),
       });
