@@ -162,6 +162,18 @@ export function placeMessage(
   });
 }
 
+/**
+ * After missed events (a gap, a reconnect, a server that lost its
+ * notifications): the board and whatever ticket is open (its conversation,
+ * details and activity) are read again; cached tickets not on screen are
+ * read when next opened.
+ */
+export function readAgain(client: QueryClient, guildId: string): void {
+  void client.invalidateQueries({ queryKey: ['board', guildId] });
+  for (const key of ['messages', 'ticket', 'activity'])
+    void client.invalidateQueries({ queryKey: [key] });
+}
+
 export interface LiveHandlers {
   /** A change arrived (already applied to the caches). */
   onEvent?(event: LiveEvent): void;

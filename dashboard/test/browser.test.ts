@@ -720,7 +720,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     }
   });
 
-  it('follows the board again after its server lost the database while the connection was down', async () => {
+  it('follows the board again after its server lost the database while the connection was down, and the open conversation gets what the server missed', async () => {
     // A second server on the same database, through a relay that can cut it off;
     // the session cookie (127.0.0.1, any port) logs the browser in there too.
     const relay = await createDatabaseRelay(new URL(t.databaseUrl as string));
@@ -775,6 +775,34 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await expect
         .poll(() => target.textContent(), { timeout: 10_000 })
         .toContain('Back after the outage');
+
+      // The ticket open, the socket up, and the server deaf for a while (its database
+      // away, so its notifications are lost): a message sent then is in the open
+      // conversation once the server hears again, not only on its card.
+      await target.click();
+      const conversation = p.locator('.messages');
+      await expect.poll(() => conversation.textContent()).toContain('Back after the outage');
+      const stored = async () =>
+        (
+          await t.database.query<{ n: number }>(
+            'select count(*)::int as n from messages where ticket_id = $1',
+            [tickets.second.id],
+          )
+        )[0]?.n ?? 0;
+      const before = await stored();
+      relay.cut();
+      t.emulator.control.sendMessage(
+        t.world.users.member,
+        tickets.second.channelId ?? '',
+        'Sent while the server was deaf',
+      );
+      // Stored by the bot (on the database the relay does not cut) while the server is deaf.
+      await eventually(async () => (await stored()) > before);
+      relay.restore();
+      await expect
+        .poll(() => conversation.textContent(), { timeout: 15_000 })
+        .toContain('Sent while the server was deaf');
+      expect(await lost.count()).toBe(0);
     } finally {
       await own.dispose();
       await second.close();

@@ -23,7 +23,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Route, useLocation, useSearch } from 'wouter';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, Empty, ErrorState, Loading } from '../components.tsx';
-import { followGuild, placeCard, withCard } from '../live.ts';
+import { followGuild, placeCard, readAgain, withCard } from '../live.ts';
 import { isUnread, seenEvent } from '../unread.ts';
 import { GuildNav } from './GuildNav.tsx';
 import { TicketView } from './Ticket.tsx';
@@ -359,10 +359,10 @@ export function BoardPage({ guildId }: { guildId: string }) {
       onEvent: (e: LiveEvent) => {
         if (e.ticketId) flash(e.ticketId);
       },
-      onResync: () => void client.invalidateQueries({ queryKey: ['board', guildId] }),
+      onResync: () => readAgain(client, guildId),
       onConnection: (up) => {
         setConnected(up);
-        if (up) void client.invalidateQueries({ queryKey: ['board', guildId] });
+        if (up) readAgain(client, guildId);
       },
     });
     live.current = follow;
