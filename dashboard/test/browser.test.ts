@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { Bot } from '@ticketflow/bot/bot';
 import { startTestBot } from '@ticketflow/bot/test/support';
 import { openDatabase } from '@ticketflow/db/client';
+import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { saveTag } from '@ticketflow/db/repositories/tags';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
 import { createDatabaseRelay } from '@ticketflow/db/testing';
 import { hasChromium, launchBrowser } from '@ticketflow/emulator/test/browser';
 import { login, seedTicket, useServer } from '@ticketflow/server/test/support';
+import { mintSnowflake } from '@ticketflow/shared/snowflake';
 import { eventually } from '@ticketflow/shared/testing';
 import { replyRoom } from '@ticketflow/shared/tickets';
 import pino from 'pino';
@@ -303,6 +305,36 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     expect(
       t.emulator.control.channelMessages(channel).some((m) => m.content.endsWith('12345')),
     ).toBe(false);
+  });
+
+  it('shows a long conversation from its newest 100 messages, and earlier ones a page at a time', async () => {
+    const long = await seedTicket(t, t.world.categories.support);
+    await t.database.query("update tickets set topic = 'A long story' where id = $1", [long.id]);
+    const start = Date.now() - 3_600_000;
+    await upsertMessages(
+      t.database.db,
+      Array.from({ length: 130 }, (_, i) => ({
+        id: mintSnowflake(start + i * 1_000),
+        guildId: t.world.guildId,
+        ticketId: long.id,
+        channelId: long.channelId,
+        authorId: t.world.users.member,
+        content: `Part ${i + 1} of the story`,
+        createdAt: new Date(start + i * 1_000),
+      })),
+    );
+    await expect.poll(() => card(page, long.id).count()).toBe(1);
+    await card(page, long.id).click();
+    const shown = page.locator('.messages > li.message');
+    await expect.poll(() => shown.count()).toBe(100);
+    const earlier = page.getByRole('button', { name: 'Show earlier messages' });
+    expect(await page.locator('.messages').textContent()).not.toContain('Part 30 of the story');
+    await earlier.click();
+    await expect.poll(() => shown.count()).toBe(130);
+    expect(await shown.first().textContent()).toContain('Part 1 of the story');
+    expect(await shown.last().textContent()).toContain('Part 130 of the story');
+    // All of it is here: no more to show.
+    expect(await earlier.count()).toBe(0);
   });
 
   it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {

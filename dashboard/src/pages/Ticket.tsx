@@ -14,7 +14,7 @@ import type {
 import { priorities } from '@ticketflow/shared/api';
 import type { MentionNames } from '@ticketflow/shared/markdown';
 import { replyRoom } from '@ticketflow/shared/tickets';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
 import { Avatar, ErrorState, Loading } from '../components.tsx';
 import { type Draft, loadDraft, saveDraft } from '../drafts.ts';
@@ -681,12 +681,38 @@ export function TicketView({
     queryFn: () => api<MessagesResponse>(`${base}/messages?limit=100`),
   });
   const list = useRef<HTMLOListElement>(null);
-  const count = messages.data?.messages.length ?? 0;
+  const newest = messages.data?.messages[0]?.id;
   useEffect(() => {
     // Opened, or a message came in while open: seen, and the newest in view.
     markSeen(ticketId);
-    if (count > 0) list.current?.scrollTo({ top: list.current.scrollHeight });
-  }, [ticketId, count]);
+    if (newest) list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [ticketId, newest]);
+  // Earlier messages, a page at a time, added to the conversation; what was in
+  // view stays where it was.
+  const anchor = useRef<number | null>(null);
+  const earlier = useMutation({
+    mutationFn: (before: string) =>
+      api<MessagesResponse>(`${base}/messages?limit=100&before=${before}`),
+    onMutate: () => {
+      anchor.current = list.current ? list.current.scrollHeight - list.current.scrollTop : null;
+    },
+    onSuccess: (older) =>
+      client.setQueryData<MessagesResponse>(['messages', ticketId], (page) => {
+        if (!page) return page;
+        const have = new Set(page.messages.map((m) => m.id));
+        return {
+          messages: [...page.messages, ...older.messages.filter((m) => !have.has(m.id))],
+          nextBefore: older.nextBefore,
+        };
+      }),
+  });
+  const oldest = messages.data?.messages.at(-1)?.id;
+  useLayoutEffect(() => {
+    if (oldest && anchor.current !== null && list.current) {
+      list.current.scrollTop = list.current.scrollHeight - anchor.current;
+      anchor.current = null;
+    }
+  }, [oldest]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') onClose();
@@ -735,6 +761,24 @@ export function TicketView({
                 <ErrorState error={messages.error} retry={() => messages.refetch()} />
               ) : (
                 <ol ref={list} className="messages" aria-label="Messages">
+                  {messages.data.nextBefore ? (
+                    <li className="earlier">
+                      <button
+                        type="button"
+                        className="ghost"
+                        disabled={earlier.isPending}
+                        onClick={() => earlier.mutate(messages.data.nextBefore as string)}
+                      >
+                        {earlier.isPending ? 'Loading earlier messages…' : 'Show earlier messages'}
+                      </button>
+                      {earlier.error ? (
+                        <span className="form-error" role="alert">
+                          {' '}
+                          {earlier.error.message}
+                        </span>
+                      ) : null}
+                    </li>
+                  ) : null}
                   {[...messages.data.messages].reverse().map((m) => (
                     <MessageView
                       key={m.id}
