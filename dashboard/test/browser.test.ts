@@ -335,6 +335,9 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     expect(await shown.last().textContent()).toContain('Part 130 of the story');
     // All of it is here: no more to show.
     expect(await earlier.count()).toBe(0);
+    // Back to the ticket the next tests work in.
+    await card(page, tickets.support.id).click();
+    await expect.poll(() => page.locator('#ticket-title').textContent()).toContain('Cannot log in');
   });
 
   it('assigns the ticket to another staff member and lets a member in and out, found by name', async () => {
