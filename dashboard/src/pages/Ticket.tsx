@@ -696,6 +696,9 @@ export function TicketView({
     onMutate: () => {
       anchor.current = list.current ? list.current.scrollHeight - list.current.scrollTop : null;
     },
+    onError: () => {
+      anchor.current = null;
+    },
     onSuccess: (older) =>
       client.setQueryData<MessagesResponse>(['messages', ticketId], (page) => {
         if (!page) return page;
