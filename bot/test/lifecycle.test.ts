@@ -244,7 +244,9 @@ describe('the ticket lifecycle in Discord', () => {
     await run(t.world.users.support, 'remove', { user: t.world.users.member2 });
     expect(canRead(t.world.users.member2, channelId)).toBe(false);
 
-    await run(t.world.users.support, 'priority', { level: 'high' });
+    // Right after the bot's "removed" message, which the mirror stores as this runs.
+    const priority = await run(t.world.users.support, 'priority', { level: 'high' });
+    expect(priority.message?.content).toBe('Priority set to **high**.');
     expect((await ticketRow(channelId))?.priority).toBe('high');
     await run(t.world.users.support, 'rename', { name: 'Refund Question' });
     expect(t.emulator.state.channel(channelId).name).toBe('refund-question');

@@ -1,3 +1,4 @@
+import { eventually } from '@ticketflow/shared/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../src/crypto.ts';
 import { eraseUser } from '../src/repositories/erasure.ts';
@@ -12,7 +13,7 @@ import {
   upsertMessages,
 } from '../src/repositories/messages.ts';
 import { createTicket } from '../src/repositories/tickets.ts';
-import { useTestDatabase } from '../src/testing.ts';
+import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('message mirroring', () => {
@@ -122,6 +123,47 @@ describe('message mirroring', () => {
     expect(row?.content).toBe('to delete');
     expect(await eventsFor(id)).toEqual(['message.created', 'message.deleted']);
   });
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    "stores a message while a staff change holds its ticket, without a deadlock (the ticket's row is locked before the guild's counter, as every change does)",
+    async () => {
+      // A staff change (the bot's /ticket priority, a dashboard move): the ticket's row,
+      // then the guild's event counter, in one transaction.
+      const staff = await t.connect(1);
+      await staff.query('begin');
+      await staff.query("update tickets set priority = 'high' where id = $1", [ticketId]);
+      // A message mirrored meanwhile waits for the ticket's row.
+      const stored = upsertMessage(t.handle.db, {
+        id: snowflake(),
+        guildId,
+        ticketId,
+        authorId: snowflake(),
+        content: 'while staff work on it',
+        createdAt: new Date(),
+      }).then(
+        () => 'stored',
+        (error: unknown) => error,
+      );
+      await eventually(async () => {
+        const [row] = await t.handle.query<{ n: number }>(
+          'select count(*)::int as n from pg_locks where not granted',
+        );
+        return (row?.n ?? 0) > 0;
+      });
+      // The change takes its event's seq and commits: neither side is a deadlock's victim.
+      const seq = await staff
+        .query(
+          'update guild_sequences set last_event_seq = last_event_seq + 1 where guild_id = $1',
+          [guildId],
+        )
+        .then(
+          () => 'taken',
+          (error: unknown) => error,
+        );
+      await staff.query(seq === 'taken' ? 'commit' : 'rollback');
+      expect({ seq, stored: await stored }).toEqual({ seq: 'taken', stored: 'stored' });
+    },
+  );
 
   it('keeps the ticket pointing at its newest message whatever order they arrive in', async () => {
     const { ticket } = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
