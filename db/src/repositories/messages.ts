@@ -529,17 +529,16 @@ async function storeMessages(
           where c.inserted and c.responds and c.author_id <> t.opener_id))
       from (select id, created_at from changed where inserted order by id desc limit 1) n
       where t.id = ${ticketId}
-    ), ticket_locked as (
-      -- The ticket's row before the guild's counter, the order every other change of a
-      -- ticket takes them in (its row, then its event): otherwise a staff change made
-      -- while a message is stored deadlocks with it. \`touched\`, which no one reads, runs
-      -- last; the counter is taken as the events are, through event_source.
-      select t.id from ${tickets} t where t.id = ${ticketId} for no key update
+      returning t.id
     ), event_source as (
+      -- Read through the events, the ticket's update runs before the guild's counter is
+      -- taken: the order every other change of a ticket takes them in (its row, then its
+      -- event). Left to run last, as a CTE no one reads does, it deadlocked with a staff
+      -- change made while a message was stored.
       select row_number() over (order by c.id)::int as i, ${ticketId} as ticket_id,
         case when c.inserted then 'message.created' else 'message.updated' end as kind,
         c.author_id as actor_id, jsonb_build_object('messageId', c.id::text) as data
-      from changed c cross join ticket_locked
+      from changed c cross join (select count(*) from touched) ticket_first
     ), ${appendEventsCtes(first.guildId)}
     select
       coalesce((select array_agg(id::text) from held), '{}') as held,
