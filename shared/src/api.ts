@@ -242,7 +242,9 @@ export const sendKey = z
   .string()
   .regex(/^[\w-]{16,64}$/, 'A send key is 16 to 64 letters, digits, - or _');
 export const replyBody = z.object({ content: messageText, sendKey: sendKey.optional() });
-const noteText = z.string().trim().min(1).max(4000);
+/** The longest staff note, in characters. */
+export const NOTE_MAX = 4000;
+const noteText = z.string().trim().min(1).max(NOTE_MAX);
 export const noteBody = z.object({ content: noteText, sendKey: sendKey.optional() });
 /** A note's edit: its text only. */
 export const noteEditBody = z.object({ content: noteText });

@@ -11,7 +11,7 @@ import type {
   Tag,
   TicketDetail,
 } from '@ticketflow/shared/api';
-import { priorities } from '@ticketflow/shared/api';
+import { NOTE_MAX, priorities } from '@ticketflow/shared/api';
 import type { MentionNames } from '@ticketflow/shared/markdown';
 import { replyRoom } from '@ticketflow/shared/tickets';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
@@ -103,9 +103,6 @@ function MessageView({
     </li>
   );
 }
-
-/** The longest note the API takes (noteBody). */
-const NOTE_MAX = 4000;
 
 /** A send's key: 128 random bits, base64url (crypto.randomUUID needs HTTPS or localhost). */
 function newSendKey(): string {

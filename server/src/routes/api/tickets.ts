@@ -371,11 +371,7 @@ export function registerTicketRoutes(
       const { access, session } = await viewer(request, guildId);
       await visibleTicket(access, ticketId);
       const { content, sendKey } = request.body;
-      const key = sendKey ? { ticketId, authorId: session.user.id, sendKey } : undefined;
-      const first = key ? await sentBefore(ctx.db, key) : undefined;
-      if (first) {
-        return reply.status(201).send(await repeatedSend(first, { internal: true, content }));
-      }
+      // A repeat of a send is answered by addNote with the first one's note.
       const added = await addNote(ctx.db, {
         guildId,
         ticketId,
