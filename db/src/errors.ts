@@ -39,3 +39,17 @@ export function isTransientDatabaseError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * A row that a change refers to was deleted meanwhile: a category an admin
+ * removed while a ticket was being opened in it, a guild erased. Nothing was
+ * written; the caller tells the person what is gone.
+ */
+export class ReferenceGoneError extends Error {
+  readonly what: 'guild' | 'category';
+  constructor(what: 'guild' | 'category') {
+    super(`The ${what} no longer exists`);
+    this.name = 'ReferenceGoneError';
+    this.what = what;
+  }
+}

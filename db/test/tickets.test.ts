@@ -1,5 +1,8 @@
+import { eventually } from '@ticketflow/shared/testing';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { ReferenceGoneError } from '../src/errors.ts';
+import { createCategory } from '../src/repositories/categories.ts';
 import { DEFAULT_COLUMNS, listColumns } from '../src/repositories/columns.ts';
 import { upsertGuild } from '../src/repositories/guilds.ts';
 import {
@@ -9,7 +12,7 @@ import {
   listOpenTicketChannels,
 } from '../src/repositories/tickets.ts';
 import { boardColumns } from '../src/schema.ts';
-import { useTestDatabase } from '../src/testing.ts';
+import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('createTicket', () => {
@@ -43,6 +46,80 @@ describe('createTicket', () => {
     // Each upsert renamed it: an event each.
     expect(renames[0]?.n).toBe(20);
   });
+
+  /**
+   * An admin's change that takes a row a new ticket refers to (its category, a
+   * board column) and then the guild's counter, held open while a ticket is
+   * opened: the ticket must wait for that row before it takes the counter.
+   * Taking the counter first, it waited for the row with the counter held,
+   * and the admin's change waited for the counter: a deadlock.
+   */
+  async function openWhileHeld(
+    guildId: string,
+    hold: (admin: Awaited<ReturnType<typeof t.connect>>) => Promise<unknown>,
+    input: { categoryId?: string },
+  ) {
+    const admin = await t.connect(1);
+    await admin.query('begin');
+    await hold(admin);
+    const opened = createTicket(t.handle.db, { guildId, openerId: snowflake(), ...input }).then(
+      (created) => created.ticket,
+      (error: unknown) => error,
+    );
+    await eventually(async () => {
+      const [row] = await t.handle.query<{ n: number }>(
+        'select count(*)::int as n from pg_locks where not granted',
+      );
+      return (row?.n ?? 0) > 0;
+    });
+    // The admin's change appends its event (as settings.ts's `changed` does) and commits.
+    const seq = await admin
+      .query('update guild_sequences set last_event_seq = last_event_seq + 1 where guild_id = $1', [
+        guildId,
+      ])
+      .then(
+        () => 'taken',
+        (error: unknown) => error,
+      );
+    await admin.query(seq === 'taken' ? 'commit' : 'rollback');
+    return { seq, opened: await opened };
+  }
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    'opens a ticket while an admin deletes the column it would go to, without a deadlock: it goes to the next open column',
+    async () => {
+      const guildId = await seedGuild(t.handle.db);
+      const [first, second] = (await listColumns(t.handle.db, guildId)).filter(
+        (c) => c.lifecycle === 'open',
+      );
+      const { seq, opened } = await openWhileHeld(
+        guildId,
+        (admin) => admin.query('delete from board_columns where id = $1', [first?.id]),
+        {},
+      );
+      expect(seq).toBe('taken');
+      expect(opened).toMatchObject({ columnId: second?.id, number: 1 });
+    },
+  );
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    'opens no ticket in a category an admin deletes meanwhile, without a deadlock: it says the category is gone',
+    async () => {
+      const guildId = await seedGuild(t.handle.db);
+      const category = await createCategory(t.handle.db, { guildId, name: 'Billing' });
+      const { seq, opened } = await openWhileHeld(
+        guildId,
+        (admin) => admin.query('delete from categories where id = $1', [category.id]),
+        { categoryId: category.id },
+      );
+      expect(seq).toBe('taken');
+      expect(opened).toBeInstanceOf(ReferenceGoneError);
+      expect(opened).toMatchObject({ what: 'category' });
+      // Nothing was left half-made: no ticket, and the number was not used up.
+      const next = await createTicket(t.handle.db, { guildId, openerId: snowflake() });
+      expect(next.ticket.number).toBe(1);
+    },
+  );
 
   it('numbers each guild on its own', async () => {
     const a = await seedGuild(t.handle.db);

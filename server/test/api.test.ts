@@ -1,7 +1,10 @@
 import { gunzipSync } from 'node:zlib';
+import { openDatabase } from '@ticketflow/db/client';
 import { markReplyFailed, upsertMessage } from '@ticketflow/db/repositories/messages';
+import { testDatabaseKind } from '@ticketflow/db/testing';
 import type { BoardResponse, Card, MeResponse } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
+import { eventually } from '@ticketflow/shared/testing';
 import { formatReply, replyRoom } from '@ticketflow/shared/tickets';
 import { io } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -462,4 +465,45 @@ describe('dashboard API', () => {
     socket.close();
     t.emulator.control.setMemberRoles(t.world.guildId, billingUser, [t.world.roles.billing]);
   });
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    "saves the server's settings while a ticket change is committing, without a deadlock (the guild's row is locked as no foreign key waits for)",
+    async () => {
+      const ticket = await seedTicket(t, t.world.categories.support);
+      const other = await openDatabase({ kind: 'postgres', url: t.databaseUrl as string, max: 1 });
+      try {
+        // A dashboard change of a ticket, as tickets.ts makes one: the ticket's row,
+        // its event (the guild's counter), then its outbox item, which refers to the guild.
+        await other.query('begin');
+        await other.query("update tickets set priority = 'high' where id = $1", [ticket.id]);
+        await other.query(
+          'update guild_sequences set last_event_seq = last_event_seq + 1 where guild_id = $1',
+          [t.world.guildId],
+        );
+        // The admin saves meanwhile: the guild's row, then the counter, which waits.
+        const saving = send('PATCH', `${g()}/settings`, { closeDelaySeconds: 42 }, admin);
+        await eventually(async () => {
+          const [row] = await t.database.query<{ n: number }>(
+            'select count(*)::int as n from pg_locks where not granted',
+          );
+          return (row?.n ?? 0) > 0;
+        });
+        const queued = await other
+          .query("insert into outbox (guild_id, ticket_id, kind) values ($1, $2, 'assign')", [
+            t.world.guildId,
+            ticket.id,
+          ])
+          .then(
+            () => 'queued',
+            (error: unknown) => error,
+          );
+        await other.query(queued === 'queued' ? 'commit' : 'rollback');
+        const saved = await saving;
+        expect({ queued, saved: saved.statusCode }).toEqual({ queued: 'queued', saved: 200 });
+        expect(saved.json()).toMatchObject({ closeDelaySeconds: 42 });
+      } finally {
+        await other.close();
+      }
+    },
+  );
 });

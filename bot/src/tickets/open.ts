@@ -1,3 +1,4 @@
+import { ReferenceGoneError } from '@ticketflow/db/errors';
 import { getCategory } from '@ticketflow/db/repositories/categories';
 import {
   closeTicket,
@@ -46,10 +47,12 @@ async function loadCategory(
   const category = /^[0-9a-f-]{36}$/.test(categoryId)
     ? await getCategory(ctx.db, guildId, categoryId)
     : undefined;
-  if (!category)
-    throw new UserError('That ticket category no longer exists. Ask an admin to post a new panel.');
+  if (!category) throw categoryGone();
   return category;
 }
+
+const categoryGone = () =>
+  new UserError('That ticket category no longer exists. Ask an admin to post a new panel.');
 
 async function checkLimits(
   ctx: BotContext,
@@ -143,6 +146,10 @@ async function openTicket(
     categoryId: category.id,
     topic: firstAnswer ? firstAnswer.slice(0, 200) : null,
     answers,
+  }).catch((error: unknown) => {
+    // Deleted by an admin since it was read above.
+    if (error instanceof ReferenceGoneError && error.what === 'category') throw categoryGone();
+    throw error;
   });
   const name = channelName(category.channelNamePattern, {
     number: ticket.number,

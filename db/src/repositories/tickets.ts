@@ -2,7 +2,15 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm
 import { generateKeyBetween } from 'fractional-indexing';
 import type { Executor } from '../client.ts';
 import { blindTerms } from '../crypto.ts';
-import { boardColumns, guildSequences, type ticketPriority, tickets } from '../schema.ts';
+import { ReferenceGoneError } from '../errors.ts';
+import {
+  boardColumns,
+  categories,
+  guildSequences,
+  guilds,
+  type ticketPriority,
+  tickets,
+} from '../schema.ts';
 import { appendEvent } from './events.ts';
 
 /** The blind index of a ticket: its topic and the answers given when opening it. */
@@ -31,6 +39,35 @@ export interface TicketInput {
  */
 export async function createTicket(db: Executor, input: TicketInput) {
   return db.transaction(async (tx) => {
+    // The rows the ticket will refer to are locked (key share: what its
+    // foreign keys would take) before the guild's counter, so a change that
+    // holds one of them and then takes the counter (an admin deleting the
+    // category or the column, the guild erased) is waited for, not
+    // deadlocked with. A row deleted meanwhile is not returned.
+    const [guild] = await tx
+      .select({ id: guilds.id })
+      .from(guilds)
+      .where(eq(guilds.id, input.guildId))
+      .for('key share');
+    if (!guild) throw new ReferenceGoneError('guild');
+    if (input.categoryId) {
+      const [category] = await tx
+        .select({ id: categories.id })
+        .from(categories)
+        .where(and(eq(categories.id, input.categoryId), eq(categories.guildId, input.guildId)))
+        .for('key share');
+      if (!category) throw new ReferenceGoneError('category');
+    }
+    // Every open column, not `limit 1`: a locked row deleted meanwhile drops
+    // out of the result without the next one taking its place.
+    const [column] = await tx
+      .select({ id: boardColumns.id })
+      .from(boardColumns)
+      .where(and(eq(boardColumns.guildId, input.guildId), eq(boardColumns.lifecycle, 'open')))
+      .orderBy(asc(boardColumns.position))
+      .for('key share');
+    const columnId = column?.id ?? null;
+
     // Locks the guild's counter row until commit: numbers are gap-free and the
     // "bottom of the column" read below cannot race another creation.
     const [counter] = await tx
@@ -43,13 +80,6 @@ export async function createTicket(db: Executor, input: TicketInput) {
       .returning({ number: guildSequences.lastTicketNumber });
     if (!counter) throw new Error('ticket number allocation returned nothing');
 
-    const [column] = await tx
-      .select({ id: boardColumns.id })
-      .from(boardColumns)
-      .where(and(eq(boardColumns.guildId, input.guildId), eq(boardColumns.lifecycle, 'open')))
-      .orderBy(asc(boardColumns.position))
-      .limit(1);
-    const columnId = column?.id ?? null;
     const [last] = await tx
       .select({ position: tickets.position })
       .from(tickets)
@@ -134,7 +164,7 @@ export async function closeTicket(db: Executor, input: CloseInput) {
       .select({ guildId: tickets.guildId, columnId: tickets.columnId })
       .from(tickets)
       .where(and(eq(tickets.id, input.ticketId), eq(tickets.status, 'open')))
-      .for('update');
+      .for('no key update');
     if (!current) return undefined;
     const closedColumn = await firstColumn(tx, current.guildId, 'closed', input.moveToClosedColumn);
     const position = closedColumn ? await bottomOf(tx, closedColumn.id) : undefined;
@@ -250,7 +280,7 @@ export async function updateTicket(
             .select({ categoryId: tickets.categoryId, answers: tickets.answers })
             .from(tickets)
             .where(eq(tickets.id, ticketId))
-            .for('update')
+            .for('no key update')
         : [];
     // A transfer records where the ticket came from: that category's viewers are told it left.
     const fromCategoryId =

@@ -135,7 +135,10 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
           .select({ settings: guilds.settings })
           .from(guilds)
           .where(eq(guilds.id, guildId))
-          .for('update');
+          // Not FOR UPDATE: that waits for the key-share lock a ticket change's outbox
+          // item or job takes on the guild after the change took the guild's counter,
+          // while this transaction waits for the counter: a deadlock.
+          .for('no key update');
         const merged = guildSettingsSchema.parse({ ...(row?.settings ?? {}), ...request.body });
         await tx.update(guilds).set({ settings: merged }).where(eq(guilds.id, guildId));
         await changed(tx, request, guildId, 'settings.updated', { type: 'guild', id: guildId });
