@@ -37,6 +37,18 @@ export async function api<T>(
   return body as T;
 }
 
+/**
+ * A send's key (shared/api.ts `sendKey`): 128 random bits, base64url
+ * (crypto.randomUUID needs HTTPS or localhost).
+ */
+export function newSendKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replaceAll('=', '');
+}
+
 export const guildPath = (guildId: string) => `/api/guilds/${guildId}`;
 
 /** Discord's CDN address of a user's avatar, or null when they have none. */

@@ -609,7 +609,25 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       await panelForm.getByLabel('Partnerships').check();
       expect(await p.locator('.panel-preview').textContent()).toContain('Partnerships');
       await p.screenshot({ path: join(docs, 'dashboard-settings.png'), fullPage: true });
-      await panelForm.getByRole('button', { name: 'Post the panel in Discord' }).click();
+      // The first post reaches the server; its answer never reaches the browser.
+      const panelsUrl = `${t.url}/api/guilds/${t.world.guildId}/panels`;
+      let lost = 0;
+      await p.route(panelsUrl, async (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        await route.fetch();
+        lost++;
+        await route.abort('connectionreset');
+      });
+      const post = panelForm.getByRole('button', { name: 'Post the panel in Discord' });
+      await post.click();
+      await expect
+        .poll(() => panelForm.locator('.save-status').textContent())
+        .toContain('if the first one went through, no second one is made');
+      expect(lost).toBe(1);
+      await p.unroute(panelsUrl);
+      // Pressed again: the same panel, posted once.
+      await post.click();
+      await expect.poll(() => panelForm.locator('.save-status').textContent()).toBe('Saved');
       await eventually(() =>
         t.emulator.control
           .channelMessages(t.world.channels.panel)
@@ -619,6 +637,18 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
               JSON.stringify(m.components).includes(`tf:open:${row?.id}`),
           ),
       );
+      const made = await t.database.query<{ id: string }>(
+        "select id from panels where title = 'Partner with us'",
+      );
+      expect(made).toHaveLength(1);
+      const [posts] = await t.database.query<{ n: number }>(
+        "select count(*)::int as n from outbox where kind = 'post-panel' and payload->>'panelId' = $1",
+        [made[0]?.id],
+      );
+      expect(posts?.n).toBe(1);
+      await expect
+        .poll(() => p.locator('.panel-list li', { hasText: 'Partner with us' }).count())
+        .toBe(1);
 
       await p.getByRole('link', { name: 'Stats' }).click();
       await expect.poll(() => p.textContent('main')).toContain('Median first response');

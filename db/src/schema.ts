@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   customType,
@@ -65,6 +66,17 @@ const guildRef = () =>
   snowflake('guild_id')
     .notNull()
     .references(() => guilds.id, { onDelete: 'cascade' });
+
+/**
+ * The dashboard's key for the request that created a settings row (a
+ * category, column, tag or panel): the same create sent again, its first
+ * answer lost, finds the row instead of making a second one (and posting a
+ * second panel).
+ */
+const createKey = () => text('send_key');
+/** Unique per guild; partial, so rows made without a key do not maintain it. */
+const createKeyIndex = (name: string, t: { guildId: AnyPgColumn; sendKey: AnyPgColumn }) =>
+  uniqueIndex(name).on(t.guildId, t.sendKey).where(sql`${t.sendKey} is not null`);
 
 export const ticketStatus = pgEnum('ticket_status', ['open', 'closed']);
 export const ticketPriority = pgEnum('ticket_priority', ['low', 'normal', 'high', 'urgent']);
@@ -146,9 +158,13 @@ export const categories = pgTable(
     channelNamePattern: text('channel_name_pattern').notNull().default('ticket-{number}'),
     threadMode: boolean('thread_mode').notNull().default(false),
     autoCloseHours: integer('auto_close_hours'),
+    sendKey: createKey(),
     createdAt: createdAt(),
   },
-  (t) => [index('categories_guild_idx').on(t.guildId, t.position)],
+  (t) => [
+    index('categories_guild_idx').on(t.guildId, t.position),
+    createKeyIndex('categories_send_key_uq', t),
+  ],
 );
 
 export const boardColumns = pgTable(
@@ -159,9 +175,13 @@ export const boardColumns = pgTable(
     name: text('name').notNull(),
     position: positionKey('position').notNull(),
     lifecycle: columnLifecycle('lifecycle').notNull().default('open'),
+    sendKey: createKey(),
     createdAt: createdAt(),
   },
-  (t) => [index('board_columns_guild_idx').on(t.guildId, t.position)],
+  (t) => [
+    index('board_columns_guild_idx').on(t.guildId, t.position),
+    createKeyIndex('board_columns_send_key_uq', t),
+  ],
 );
 
 export const tickets = pgTable(
@@ -342,10 +362,14 @@ export const tags = pgTable(
     name: text('name').notNull(),
     content: text('content').notNull(),
     createdBy: snowflake('created_by'),
+    sendKey: createKey(),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('tags_guild_name_uq').on(t.guildId, t.name)],
+  (t) => [
+    uniqueIndex('tags_guild_name_uq').on(t.guildId, t.name),
+    createKeyIndex('tags_send_key_uq', t),
+  ],
 );
 
 export const panels = pgTable(
@@ -359,9 +383,10 @@ export const panels = pgTable(
     description: text('description'),
     style: panelStyle('style').notNull().default('buttons'),
     categoryIds: uuid('category_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    sendKey: createKey(),
     createdAt: createdAt(),
   },
-  (t) => [index('panels_guild_idx').on(t.guildId)],
+  (t) => [index('panels_guild_idx').on(t.guildId), createKeyIndex('panels_send_key_uq', t)],
 );
 
 export const feedback = pgTable('feedback', {

@@ -197,6 +197,85 @@ describe('dashboard API', () => {
     expect(empty.json().fields[0].path).toBe('body.content');
   });
 
+  it('creates a category, column, tag or panel once when the same create is sent again; a key used for something else is refused', async () => {
+    const creates = [
+      { path: 'categories', status: 201, kind: 'category', body: { name: 'Refunds' } },
+      { path: 'columns', status: 201, kind: 'column', body: { name: 'Waiting on customer' } },
+      {
+        path: 'tags',
+        status: 201,
+        kind: 'tag',
+        body: { name: 'refund-policy', content: 'Refunds take 5 days.' },
+      },
+      {
+        path: 'panels',
+        status: 202,
+        kind: 'panel',
+        body: {
+          channelId: t.world.channels.panel,
+          title: 'Money matters',
+          categoryIds: [t.world.categories.billing],
+        },
+      },
+    ];
+    const countOf = async (sql: string, id: string) =>
+      (await t.database.query<{ n: number }>(sql, [id]))[0]?.n;
+    for (const create of creates) {
+      const url = `${g()}/${create.path}`;
+      const body = { ...create.body, sendKey: `settings-create-${create.kind}-1` };
+      // Sent twice at once (the first answer lost, the button pressed again), and once more later.
+      const [a, b] = await Promise.all([
+        send('POST', url, body, admin),
+        send('POST', url, body, admin),
+      ]);
+      const c = await send('POST', url, body, admin);
+      expect([a.statusCode, b.statusCode, c.statusCode], create.kind).toEqual([
+        create.status,
+        create.status,
+        create.status,
+      ]);
+      const id = a.json().id as string;
+      expect([b.json().id, c.json().id], create.kind).toEqual([id, id]);
+      expect(Object.keys(a.json()), create.kind).not.toContain('sendKey');
+      expect(Object.keys(c.json()), create.kind).not.toContain('repeated');
+      const table = create.path === 'columns' ? 'board_columns' : create.path;
+      expect(
+        await countOf(`select count(*)::int as n from ${table} where send_key = $1`, body.sendKey),
+        create.kind,
+      ).toBe(1);
+      expect(
+        await countOf(
+          `select count(*)::int as n from events where kind = '${create.kind}.created' and data->>'id' = $1`,
+          id,
+        ),
+        create.kind,
+      ).toBe(1);
+      expect(
+        await countOf(
+          `select count(*)::int as n from audit_log where action = '${create.kind}.created' and target_id = $1`,
+          id,
+        ),
+        create.kind,
+      ).toBe(1);
+      // The same key for another create is refused; a new key makes a new one.
+      const other =
+        create.kind === 'panel'
+          ? { ...body, title: 'Something else' }
+          : { ...body, name: `${body.name ?? ''}-other` };
+      expect((await send('POST', url, other, admin)).statusCode, create.kind).toBe(409);
+    }
+    // One panel, posted once: one outbox item.
+    const [panel] = await t.database.query<{ id: string }>(
+      "select id from panels where send_key = 'settings-create-panel-1'",
+    );
+    expect(
+      await countOf(
+        "select count(*)::int as n from outbox where kind = 'post-panel' and payload->>'panelId' = $1",
+        panel?.id ?? '',
+      ),
+    ).toBe(1);
+  });
+
   it('answers a send repeated with its key with the first message: posted once, even after the ticket closed', async () => {
     const ticket = await seedTicket(t, t.world.categories.support);
     const url = `${g()}/tickets/${ticket.id}/messages`;

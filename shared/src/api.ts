@@ -234,9 +234,10 @@ export const messagesResponse = z.object({
 export type MessagesResponse = z.infer<typeof messagesResponse>;
 
 /**
- * A dashboard send's own key, made by the browser for each message it sends:
- * sending again with the same key (the first answer was lost) stores nothing
- * new and answers with the message the first send stored.
+ * A dashboard send's own key, made by the browser for each message it sends
+ * (and each category, column, tag or panel it creates): sending again with
+ * the same key (the first answer was lost) stores nothing new and answers
+ * with what the first send stored.
  */
 export const sendKey = z
   .string()
@@ -382,7 +383,7 @@ const categoryFields = {
     .nullable()
     .optional(),
 };
-export const categoryCreate = z.object(categoryFields);
+export const categoryCreate = z.object({ ...categoryFields, sendKey: sendKey.optional() });
 export const categoryPatch = z
   .object({ ...categoryFields, name: categoryFields.name.optional() })
   .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
@@ -392,6 +393,7 @@ export const columnCreate = z.object({
   lifecycle: z.enum(['open', 'closed']).default('open'),
   /** Put it after this column (null: first). Default: last. */
   afterId: uuidId.nullable().optional(),
+  sendKey: sendKey.optional(),
 });
 export const columnPatch = z
   .object({
@@ -408,7 +410,7 @@ export const tagSchema = z.object({
   updatedAt: isoDate,
 });
 export type Tag = z.infer<typeof tagSchema>;
-export const tagCreate = z.object({
+const tagFields = {
   name: z
     .string()
     .trim()
@@ -416,10 +418,14 @@ export const tagCreate = z.object({
     .max(32)
     .regex(/^[\w-]+$/, 'letters, digits, - and _ only'),
   content: z.string().trim().min(1).max(2000),
-});
-export const tagPatch = tagCreate.partial().refine((b) => Object.keys(b).length > 0, {
-  message: 'nothing to change',
-});
+};
+export const tagCreate = z.object({ ...tagFields, sendKey: sendKey.optional() });
+export const tagPatch = z
+  .object(tagFields)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'nothing to change',
+  });
 
 export const panelSchema = z.object({
   id: z.string(),
@@ -437,6 +443,7 @@ export const panelCreate = z.object({
   description: z.string().trim().max(2000).nullable().optional(),
   style: z.enum(['buttons', 'select']).default('buttons'),
   categoryIds: z.array(uuidId).min(1).max(25),
+  sendKey: sendKey.optional(),
 });
 
 /** The guild's roles and channels, for the settings pickers (from the bot's view of Discord). */

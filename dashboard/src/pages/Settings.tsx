@@ -9,35 +9,58 @@ import type {
   Question,
   Tag,
 } from '@ticketflow/shared/api';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
-import { api, guildPath, RequestError } from '../api.ts';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { api, guildPath, newSendKey, RequestError } from '../api.ts';
 import { Empty, ErrorState, Loading } from '../components.tsx';
 import { GuildNav } from './GuildNav.tsx';
 
 const CATEGORY_CHANNEL = 4;
 const TEXT_CHANNEL = 0;
 
-/** A save button's state and the server's answer, field errors included. */
+/**
+ * A save button's state and the server's answer, field errors included. A
+ * create (POST) carries a send key, kept while the same create goes
+ * unanswered: pressed again after a lost answer, it makes no second category
+ * or panel (the server answers with the first).
+ */
 function useSave<T>(guildId: string, keys: string[][], onDone?: (result: T) => void) {
   const client = useQueryClient();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const unanswered = useRef<{ request: string; sendKey: string } | null>(null);
   const mutation = useMutation({
-    mutationFn: (input: { path: string; method: string; body?: unknown }) =>
-      api<T>(`${guildPath(guildId)}${input.path}`, {
+    mutationFn: (input: { path: string; method: string; body?: object }) => {
+      let body = input.body;
+      if (input.method === 'POST' && body) {
+        const request = `${input.path} ${JSON.stringify(body)}`;
+        const sendKey =
+          unanswered.current?.request === request ? unanswered.current.sendKey : newSendKey();
+        unanswered.current = { request, sendKey };
+        body = { ...body, sendKey };
+      }
+      return api<T>(`${guildPath(guildId)}${input.path}`, {
         method: input.method,
-        ...(input.body === undefined ? {} : { body: input.body }),
-      }),
+        ...(body === undefined ? {} : { body }),
+      });
+    },
     onSuccess: (result) => {
+      unanswered.current = null;
       setMessage({ ok: true, text: 'Saved' });
       for (const key of keys) void client.invalidateQueries({ queryKey: key });
       onDone?.(result);
     },
-    onError: (e) => {
+    onError: (e, input) => {
       const fields =
         e instanceof RequestError
           ? (e.body?.fields ?? []).map((f) => `${f.path.replace(/^body\./, '')}: ${f.message}`)
           : [];
-      setMessage({ ok: false, text: [e.message, ...fields].join(' · ') });
+      // No answer, or the server failed: the create may have been made all the same.
+      const unknown =
+        input.method === 'POST' &&
+        (!(e instanceof RequestError) || e.status === 0 || e.status >= 500);
+      const again = unknown
+        ? ['Press again: if the first one went through, no second one is made.']
+        : [];
+      setMessage({ ok: false, text: [e.message, ...fields, ...again].join(' · ') });
     },
   });
   const status = mutation.isPending ? (

@@ -15,7 +15,7 @@ import { NOTE_MAX, priorities } from '@ticketflow/shared/api';
 import type { MentionNames } from '@ticketflow/shared/markdown';
 import { replyRoom } from '@ticketflow/shared/tickets';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, displayName, guildPath, RequestError, timeAgo } from '../api.ts';
+import { api, displayName, guildPath, newSendKey, RequestError, timeAgo } from '../api.ts';
 import { Avatar, ErrorState, Loading } from '../components.tsx';
 import { type Draft, loadDraft, saveDraft } from '../drafts.ts';
 import { placeCard, placeMessage } from '../live.ts';
@@ -102,15 +102,6 @@ function MessageView({
       </div>
     </li>
   );
-}
-
-/** A send's key: 128 random bits, base64url (crypto.randomUUID needs HTTPS or localhost). */
-function newSendKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replaceAll('=', '');
 }
 
 /** The reply box of one ticket (keyed by it): its draft is kept per ticket, for this tab (drafts.ts). */

@@ -2,6 +2,7 @@ import { and, asc, desc, eq } from 'drizzle-orm';
 import { generateKeyBetween } from 'fractional-indexing';
 import type { Executor } from '../client.ts';
 import { type CategoryQuestion, categories } from '../schema.ts';
+import { insertOnce } from './send-keys.ts';
 
 export interface CategoryInput {
   guildId: string;
@@ -18,9 +19,11 @@ export interface CategoryInput {
   channelNamePattern?: string;
   threadMode?: boolean;
   autoCloseHours?: number | null;
+  /** The dashboard's key for this create (send-keys.ts): sent again, it makes no second one. */
+  sendKey?: string | null;
 }
 
-/** Adds a ticket category at the end of the guild's list. */
+/** Adds a ticket category at the end of the guild's list (once per send key: insertOnce). */
 export async function createCategory(db: Executor, input: CategoryInput) {
   const [last] = await db
     .select({ position: categories.position })
@@ -28,12 +31,10 @@ export async function createCategory(db: Executor, input: CategoryInput) {
     .where(eq(categories.guildId, input.guildId))
     .orderBy(desc(categories.position))
     .limit(1);
-  const [category] = await db
-    .insert(categories)
-    .values({ ...input, position: generateKeyBetween(last?.position ?? null, null) })
-    .returning();
-  if (!category) throw new Error('category insert returned nothing');
-  return category;
+  return insertOnce(db, categories, {
+    ...input,
+    position: generateKeyBetween(last?.position ?? null, null),
+  });
 }
 
 /** A guild's categories in their order. */

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq } from 'drizzle-orm';
 import { generateKeyBetween } from 'fractional-indexing';
 import type { Executor } from '../client.ts';
 import { boardColumns, tickets } from '../schema.ts';
+import { insertOnce } from './send-keys.ts';
 
 /** A new guild's board: two working columns and one for closed tickets. */
 export const DEFAULT_COLUMNS = [
@@ -48,17 +49,26 @@ async function columnPositionAfter(
   return generateKeyBetween(all[i]?.position ?? null, all[i + 1]?.position ?? null);
 }
 
+/** Adds a board column (once per send key: insertOnce); undefined when `afterId` is not one of the guild's. */
 export async function createColumn(
   db: Executor,
-  input: { guildId: string; name: string; lifecycle: 'open' | 'closed'; afterId?: string | null },
+  input: {
+    guildId: string;
+    name: string;
+    lifecycle: 'open' | 'closed';
+    afterId?: string | null;
+    sendKey?: string | null;
+  },
 ) {
   const position = await columnPositionAfter(db, input.guildId, input.afterId);
   if (!position) return undefined;
-  const [column] = await db
-    .insert(boardColumns)
-    .values({ guildId: input.guildId, name: input.name, lifecycle: input.lifecycle, position })
-    .returning();
-  return column;
+  return insertOnce(db, boardColumns, {
+    guildId: input.guildId,
+    name: input.name,
+    lifecycle: input.lifecycle,
+    position,
+    sendKey: input.sendKey ?? null,
+  });
 }
 
 export async function updateColumn(

@@ -13,6 +13,7 @@ import {
 import { appendEvent } from '@ticketflow/db/repositories/events';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { enqueueOutbox } from '@ticketflow/db/repositories/outbox';
+import { type Created, insertOnce } from '@ticketflow/db/repositories/send-keys';
 import { guildStats } from '@ticketflow/db/repositories/stats';
 import { listTags } from '@ticketflow/db/repositories/tags';
 import { categories, guilds, panels, tags, users } from '@ticketflow/db/schema';
@@ -83,6 +84,18 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
       targetType: target.type,
       targetId: target.id,
     });
+  }
+
+  /**
+   * Whether a create was answered with the row an earlier send of its key
+   * made (nothing new to record or post); a key used for something else is
+   * refused.
+   */
+  function firstOfItsKey<Row>(created: Created<Row>, same: (first: Row) => boolean): boolean {
+    if (!created.repeated) return false;
+    if (!same(created))
+      throw new ConflictError('This send key was used for something else; reload the page');
+    return true;
   }
 
   /** `DELETE /api/guilds/:guildId/<path>/:id` for a row the guild owns: removed, with its event and audit. */
@@ -168,6 +181,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
       await admin(request, guildId);
       const category = await ctx.db.transaction(async (tx) => {
         const created = await createCategory(tx, { ...request.body, guildId });
+        if (firstOfItsKey(created, (first) => first.name === request.body.name)) return created;
         await changed(tx, request, guildId, 'category.created', {
           type: 'category',
           id: created.id,
@@ -220,6 +234,7 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
         const created = await createColumn(tx, { guildId, ...request.body });
         if (!created)
           throw new AppError(400, 'bad_request', 'afterId is not a column of this board');
+        if (firstOfItsKey(created, (first) => first.name === request.body.name)) return created;
         await changed(tx, request, guildId, 'column.created', { type: 'column', id: created.id });
         return created;
       });
@@ -291,16 +306,15 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
       await admin(request, guildId);
       try {
         const tag = await ctx.db.transaction(async (tx) => {
-          const [row] = await tx
-            .insert(tags)
-            .values({
-              guildId,
-              name: request.body.name.toLowerCase(),
-              content: request.body.content,
-              createdBy: requireSession(request).user.id,
-            })
-            .returning();
-          if (!row) throw new Error('tag insert returned nothing');
+          const name = request.body.name.toLowerCase();
+          const row = await insertOnce(tx, tags, {
+            guildId,
+            name,
+            content: request.body.content,
+            createdBy: requireSession(request).user.id,
+            sendKey: request.body.sendKey ?? null,
+          });
+          if (firstOfItsKey(row, (first) => first.name === name)) return row;
           await changed(tx, request, guildId, 'tag.created', { type: 'tag', id: row.id });
           return row;
         });
@@ -370,11 +384,15 @@ export function registerSettingsRoutes(root: FastifyInstance, ctx: ServerContext
         throw new AppError(400, 'bad_request', 'Every category must belong to this server');
       }
       const panel = await ctx.db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(panels)
-          .values({ guildId, ...request.body, description: request.body.description ?? null })
-          .returning();
-        if (!row) throw new Error('panel insert returned nothing');
+        const row = await insertOnce(tx, panels, {
+          guildId,
+          ...request.body,
+          description: request.body.description ?? null,
+        });
+        // Sent again: the first is posted (or being posted) already.
+        const same = (first: typeof row) =>
+          first.channelId === request.body.channelId && first.title === request.body.title;
+        if (firstOfItsKey(row, same)) return row;
         await enqueueOutbox(tx, { guildId, kind: 'post-panel', payload: { panelId: row.id } });
         await changed(tx, request, guildId, 'panel.created', { type: 'panel', id: row.id });
         return row;
