@@ -335,6 +335,15 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
     expect(await shown.last().textContent()).toContain('Part 130 of the story');
     // All of it is here: no more to show.
     expect(await earlier.count()).toBe(0);
+    // A reconnect reads the conversation again, as far back as it was shown.
+    const reread = page.waitForRequest((r) =>
+      r.url().endsWith(`/tickets/${long.id}/messages?limit=100`),
+    );
+    for (const socket of t.app.realtime?.io.of('/').sockets.values() ?? []) socket.conn.close();
+    await reread;
+    await expect.poll(() => page.locator('.messages').getAttribute('aria-busy')).toBe('false');
+    expect(await shown.count()).toBe(130);
+    expect(await shown.first().textContent()).toContain('Part 1 of the story');
     // Back to the ticket the next tests work in.
     await card(page, tickets.support.id).click();
     await expect.poll(() => page.locator('#ticket-title').textContent()).toContain('Cannot log in');

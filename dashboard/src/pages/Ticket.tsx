@@ -666,7 +666,20 @@ export function TicketView({
   });
   const messages = useQuery({
     queryKey: ['messages', ticketId],
-    queryFn: () => api<MessagesResponse>(`${base}/messages?limit=100`),
+    queryFn: async () => {
+      // Read again (a reconnect, a resync): as far back as the conversation was
+      // shown, so earlier messages loaded on request stay in view.
+      const shownFrom = client
+        .getQueryData<MessagesResponse>(['messages', ticketId])
+        ?.messages.at(-1)?.id;
+      let page = await api<MessagesResponse>(`${base}/messages?limit=100`);
+      const all = [...page.messages];
+      while (shownFrom && page.nextBefore && BigInt(page.nextBefore) > BigInt(shownFrom)) {
+        page = await api<MessagesResponse>(`${base}/messages?limit=100&before=${page.nextBefore}`);
+        all.push(...page.messages);
+      }
+      return { messages: all, nextBefore: page.nextBefore };
+    },
   });
   const list = useRef<HTMLOListElement>(null);
   const newest = messages.data?.messages[0]?.id;
@@ -751,7 +764,12 @@ export function TicketView({
               ) : messages.error ? (
                 <ErrorState error={messages.error} retry={() => messages.refetch()} />
               ) : (
-                <ol ref={list} className="messages" aria-label="Messages">
+                <ol
+                  ref={list}
+                  className="messages"
+                  aria-label="Messages"
+                  aria-busy={messages.isFetching}
+                >
                   {messages.data.nextBefore ? (
                     <li className="earlier">
                       <button
