@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Bot } from '@ticketflow/bot/bot';
 import { startTestBot } from '@ticketflow/bot/test/support';
 import { openDatabase } from '@ticketflow/db/client';
+import { EXPORT_HANDED_BACK } from '@ticketflow/db/repositories/data-requests';
 import { upsertMessages } from '@ticketflow/db/repositories/messages';
 import { saveTag } from '@ticketflow/db/repositories/tags';
 import { updateTicket } from '@ticketflow/db/repositories/tickets';
@@ -718,6 +719,18 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       expect(await p.textContent('main')).toContain(
         "This export was withdrawn when a person's data was erased; ask for a new one",
       );
+      // An export handed back by a stopping process says so while it waits (as the server's
+      // data-rights test makes one; here the row alone, for how the page shows it).
+      const [handedBack] = await t.database.query<{ id: string }>(
+        `insert into data_requests (guild_id, requested_by, kind, status, progress, error)
+         values ($1, $2, 'export', 'pending', 0, $3) returning id`,
+        [t.world.guildId, t.world.users.admin, EXPORT_HANDED_BACK],
+      );
+      await p.reload();
+      const waiting = p.locator('.data-request', { hasText: 'Waiting to start again' });
+      await expect.poll(() => waiting.textContent()).toContain(EXPORT_HANDED_BACK);
+      await p.screenshot({ path: join(docs, 'dashboard-data-handed-back.png'), fullPage: true });
+      await t.database.query('delete from data_requests where id = $1', [handedBack?.id]);
       // Only the owner sees the danger zone.
       expect(await p.getByRole('region', { name: /Danger zone/ }).count()).toBe(0);
 

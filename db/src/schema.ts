@@ -448,6 +448,7 @@ export const dataRequests = pgTable(
     progress: integer('progress').notNull().default(0),
     /** An export's archive size once built; null before, and once it expired or was withdrawn. */
     archiveBytes: bigint('archive_bytes', { mode: 'number' }),
+    /** Why it failed; while pending or running again, why it is built again. */
     error: text('error'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     createdAt: createdAt(),

@@ -6,6 +6,7 @@ import {
   ARCHIVE_CHUNK_BYTES,
   ArchiveWriter,
   clearArchive,
+  EXPORT_RESTARTED,
   readArchive,
 } from '../src/repositories/data-requests.ts';
 import { eraseUser } from '../src/repositories/erasure.ts';
@@ -140,5 +141,20 @@ describe('export archives in Postgres', () => {
     expect((await eraseUser(t.handle.db, person)).exports).toBe(1);
     expect([await archiveBytes(b), await archiveBytes(c)]).toEqual([null, 100]);
     expect(await stored(c)).toHaveLength(1);
+  });
+
+  it('sends an export being built back to pending when a person is erased, saying why', async () => {
+    const guildId = await seedGuild(t.handle.db);
+    const [row] = await t.handle.query<{ id: string }>(
+      `insert into data_requests (guild_id, requested_by, kind, status, progress)
+       values ($1, 1, 'export', 'running', 40) returning id`,
+      [guildId],
+    );
+    await eraseUser(t.handle.db, snowflake(), { guildId });
+    const [after] = await t.handle.query<{ status: string; progress: number; error: string }>(
+      'select status, progress, error from data_requests where id = $1',
+      [row?.id],
+    );
+    expect(after).toEqual({ status: 'pending', progress: 0, error: EXPORT_RESTARTED });
   });
 });

@@ -1,8 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseHandle } from '@ticketflow/db/client';
-import { createJobWorker, type JobRun } from '@ticketflow/db/job-worker';
-import { ArchiveWriter, clearArchive } from '@ticketflow/db/repositories/data-requests';
+import { createJobWorker, type JobRun, JobStopped } from '@ticketflow/db/job-worker';
+import {
+  ArchiveWriter,
+  clearArchive,
+  EXPORT_HANDED_BACK,
+} from '@ticketflow/db/repositories/data-requests';
 import { eraseGuild } from '@ticketflow/db/repositories/erasure';
 import { getGuild } from '@ticketflow/db/repositories/guilds';
 import { reencryptAll } from '@ticketflow/db/repositories/reencrypt';
@@ -48,7 +52,8 @@ const exportJob: DataJob = async (job, { database, log }, signal) => {
   for (let again = job.attempts > 1; ; again = true) {
     await db
       .update(dataRequests)
-      .set({ status: 'running', progress: 0, error: null })
+      // Its note (why it is built again) stays until it is done.
+      .set({ status: 'running', progress: 0 })
       .where(eq(dataRequests.id, requestId));
     if (again) await clearArchive(db, requestId);
     try {
@@ -72,6 +77,7 @@ const exportJob: DataJob = async (job, { database, log }, signal) => {
         .set({
           status: 'done',
           progress: 100,
+          error: null,
           archiveBytes: result.bytes,
           completedAt: sql`now()`,
           expiresAt: new Date(Date.now() + EXPORT_TTL_MS),
@@ -83,6 +89,13 @@ const exportJob: DataJob = async (job, { database, log }, signal) => {
         return undefined;
       }
     } catch (error) {
+      if (signal.reason instanceof JobStopped) {
+        // Handed back (its process is stopping): the Data page says so, not a frozen percentage.
+        await db
+          .update(dataRequests)
+          .set({ status: 'pending', progress: 0, error: EXPORT_HANDED_BACK })
+          .where(mine);
+      }
       if (signal.aborted) throw error;
       // Storing a piece of a request erased with its server fails (its foreign
       // key): that is how the build ends then, not a failure to report.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transaction } from '@ticketflow/db/client';
 import { decrypt } from '@ticketflow/db/crypto';
-import { requestExport } from '@ticketflow/db/repositories/data-requests';
+import { EXPORT_HANDED_BACK, requestExport } from '@ticketflow/db/repositories/data-requests';
 import {
   countGuildRows,
   eraseGuild,
@@ -29,6 +29,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportParts } from '../src/data-export.ts';
+import { createDataJobWorker } from '../src/data-jobs.ts';
 import { login, type ServerBox, seedTicket, useServer } from './support.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tf-data-'));
@@ -44,6 +45,45 @@ async function dumpDatabase(t: ServerBox): Promise<string> {
     for (const r of rows) parts.push(r.j.replace(/ef1\.[\w-]+\.[\w-]+/g, (v) => decrypt(v)));
   }
   return parts.join('\n');
+}
+
+/**
+ * Holds a lock under which an export's archive pieces cannot be stored: the
+ * export reads the whole server, then waits to write its archive. `waiting`
+ * counts the statements waiting on it; `release` runs `meanwhile` in the
+ * lock's own transaction, then commits.
+ */
+async function holdChunks(t: ServerBox) {
+  let release: (meanwhile: (tx: Transaction) => Promise<unknown>) => void = () => {};
+  const released = new Promise<(tx: Transaction) => Promise<unknown>>((resolve) => {
+    release = resolve;
+  });
+  let locked = () => {};
+  const holding = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holder = t.database.db.transaction(async (tx) => {
+    await tx.execute(sql`lock table export_chunks in share mode`);
+    locked();
+    await (await released)(tx);
+  });
+  await holding;
+  return {
+    waiting: async () =>
+      Number(
+        (
+          await t.database.query<{ n: string }>(
+            `select count(*) as n from pg_locks where not granted
+               and database = (select oid from pg_database where datname = current_database())
+               and relation = 'export_chunks'::regclass`,
+          )
+        )[0]?.n,
+      ),
+    release: async (meanwhile: (tx: Transaction) => Promise<unknown> = async () => {}) => {
+      release(meanwhile);
+      await holder;
+    },
+  };
 }
 
 async function say(t: ServerBox, ticketId: string, authorId: string, content: string) {
@@ -247,44 +287,6 @@ describe('export', () => {
     expect(expired.statusCode).toBe(410);
     expect(expired.json().message).toMatch(/expired/);
   });
-  /**
-   * Holds a lock under which an export's archive pieces cannot be stored: the
-   * export reads the whole server, then waits to write its archive. `waiting`
-   * counts the statements waiting on it; `release` runs `meanwhile` in the
-   * lock's own transaction, then commits.
-   */
-  async function holdChunks() {
-    let release: (meanwhile: (tx: Transaction) => Promise<unknown>) => void = () => {};
-    const released = new Promise<(tx: Transaction) => Promise<unknown>>((resolve) => {
-      release = resolve;
-    });
-    let locked = () => {};
-    const holding = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = t.database.db.transaction(async (tx) => {
-      await tx.execute(sql`lock table export_chunks in share mode`);
-      locked();
-      await (await released)(tx);
-    });
-    await holding;
-    return {
-      waiting: async () =>
-        Number(
-          (
-            await t.database.query<{ n: string }>(
-              `select count(*) as n from pg_locks where not granted
-                 and database = (select oid from pg_database where datname = current_database())
-                 and relation = 'export_chunks'::regclass`,
-            )
-          )[0]?.n,
-        ),
-      release: async (meanwhile: (tx: Transaction) => Promise<unknown> = async () => {}) => {
-        release(meanwhile);
-        await holder;
-      },
-    };
-  }
 
   // A lock needs a second connection, which PGlite has not: these run on Postgres (as CI does).
   if (testDatabaseKind !== 'postgres') {
@@ -300,7 +302,7 @@ describe('export', () => {
       await say(t, ticket.id, person, 'Secret Wombat lives at 4 Privet Drive');
       await say(t, ticket.id, t.world.users.support, 'Noted, thanks');
 
-      const chunks = await holdChunks();
+      const chunks = await holdChunks(t);
       const request = await askExport();
       const progress = async () =>
         (
@@ -327,6 +329,7 @@ describe('export', () => {
       expect(await settled(request.id)).toMatchObject({
         status: 'done',
         progress: 100,
+        note: null,
         downloadable: true,
       });
       const res = await t.app.inject({
@@ -387,7 +390,7 @@ describe('export', () => {
         content: 'Hello from the other server',
         createdAt: new Date(),
       });
-      const chunks = await holdChunks();
+      const chunks = await holdChunks(t);
       const { request } = await requestExport(t.database.db, {
         guildId,
         userId: t.world.users.admin,
@@ -404,6 +407,80 @@ describe('export', () => {
       expect(
         await t.database.query('select 1 from export_chunks where request_id = $1', [request.id]),
       ).toEqual([]);
+    },
+  );
+});
+
+describe('an export whose worker stops', () => {
+  // Workers of the test's own (none in the app), so it knows which one builds it.
+  const t = useServer({ dataDir, dataJobs: false });
+  const worker = (workerId: string) =>
+    createDataJobWorker({
+      database: t.database,
+      dataDir,
+      log: pino({ level: 'silent' }),
+      workerId,
+      pollMs: 100,
+    });
+
+  it.runIf(testDatabaseKind === 'postgres')(
+    'is handed back as its process stops, the Data page says why, and the next worker builds it from the start',
+    async () => {
+      const admin = await login(t, t.world.users.admin);
+      const g = `/api/guilds/${t.world.guildId}`;
+      const ticket = await seedTicket(t, t.world.categories.support);
+      await say(t, ticket.id, t.world.users.member, 'Built twice, stored once');
+      const shown = async (id: string) =>
+        (
+          (
+            await t.app.inject({ url: `${g}/data`, headers: { cookie: admin } })
+          ).json() as DataOverview
+        ).requests.find((r) => r.id === id);
+
+      const chunks = await holdChunks(t);
+      const asked = await t.app.inject({
+        method: 'POST',
+        url: `${g}/exports`,
+        headers: { cookie: admin },
+      });
+      const request = asked.json() as DataRequest;
+      const first = worker('first');
+      await first.start();
+      await eventually(async () => (await chunks.waiting()) === 1, 30_000);
+      expect(await shown(request.id)).toMatchObject({
+        status: 'running',
+        progress: 99,
+        note: null,
+      });
+      // Its process stops while the archive waits to be stored.
+      const stopping = first.stop();
+      await chunks.release();
+      await stopping;
+      expect(await shown(request.id)).toMatchObject({
+        status: 'pending',
+        progress: 0,
+        error: null,
+        note: EXPORT_HANDED_BACK,
+      });
+
+      const second = worker('second');
+      await second.start();
+      try {
+        await eventually(async () => (await shown(request.id))?.status === 'done', 30_000);
+      } finally {
+        await second.stop();
+      }
+      expect(await shown(request.id)).toMatchObject({ note: null, downloadable: true });
+      const res = await t.app.inject({
+        url: `${g}/exports/${request.id}/download`,
+        headers: { cookie: admin },
+      });
+      const files = unzipSync(new Uint8Array(res.rawPayload));
+      const messages = JSON.parse(strFromU8(files['messages.json'] as Uint8Array)) as {
+        content: string;
+      }[];
+      // The first attempt's pieces were cleared: the message is in the archive once.
+      expect(messages.filter((m) => m.content === 'Built twice, stored once')).toHaveLength(1);
     },
   );
 });

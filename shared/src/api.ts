@@ -523,7 +523,10 @@ export const dataRequestSchema = z.object({
   progress: z.number(),
   requestedBy: z.string(),
   targetUserId: z.string().nullable(),
+  /** Why it failed (status failed). */
   error: z.string().nullable(),
+  /** Why it is being built again, while it waits or runs (a person erased meanwhile, its process stopped). */
+  note: z.string().nullable(),
   createdAt: isoDate,
   completedAt: isoDate.nullable(),
   expiresAt: isoDate.nullable(),

@@ -35,7 +35,12 @@ function ExportRow({ request, guildId }: { request: DataRequest; guildId: string
     request.status === 'running' || request.status === 'pending' ? (
       <span className="export-progress">
         <progress max={100} value={request.progress} aria-label="Export progress" />{' '}
-        {request.status === 'pending' ? 'Waiting to start' : `${request.progress}%`}
+        {request.status === 'pending'
+          ? request.note
+            ? 'Waiting to start again'
+            : 'Waiting to start'
+          : `${request.progress}%`}
+        {request.note ? <span className="muted export-note">{request.note}</span> : null}
       </span>
     ) : request.status === 'failed' ? (
       <span className="danger-text">Failed: {request.error ?? 'unknown error'}</span>

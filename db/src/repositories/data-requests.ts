@@ -124,6 +124,13 @@ export async function dropArchives(db: Executor, which: SQL): Promise<number> {
   return rows.length;
 }
 
+/** What the Data page says of an export sent back by an erasure (restartExports). */
+export const EXPORT_RESTARTED =
+  "Built again: a person's data was erased while it was being built, and the archive must not hold it.";
+/** What it says of an export handed back by a process that was stopping. */
+export const EXPORT_HANDED_BACK =
+  'Built again from the start: the server building it was stopping.';
+
 /**
  * Sends the exports `which` picks that are being built back to pending (a
  * person's data was erased while they read it: what they already read may
@@ -135,7 +142,7 @@ export async function dropArchives(db: Executor, which: SQL): Promise<number> {
 export async function restartExports(db: Executor, which: SQL): Promise<number> {
   const { rowCount } = await execute(
     db,
-    sql`update data_requests set status = 'pending', progress = 0
+    sql`update data_requests set status = 'pending', progress = 0, error = ${EXPORT_RESTARTED}
       where kind = 'export' and status = 'running' and ${which}`,
   );
   return rowCount;

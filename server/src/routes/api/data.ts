@@ -76,7 +76,9 @@ export function registerDataRoutes(root: FastifyInstance, ctx: ServerContext): v
       progress: row.progress,
       requestedBy: row.requestedBy,
       targetUserId: row.targetUserId,
-      error: row.error,
+      // One column: a failure's reason, or while it waits or runs, why it is built again.
+      error: row.status === 'failed' ? row.error : null,
+      note: row.status === 'pending' || row.status === 'running' ? row.error : null,
       createdAt: iso(row.createdAt),
       completedAt: iso(row.completedAt),
       expiresAt: iso(row.expiresAt),
