@@ -114,6 +114,14 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       .toContain('Still cannot log in');
     expect(await target.locator('.unread').count()).toBe(1);
     await page.screenshot({ path: join(docs, 'dashboard-board.png') });
+    // This browser has opened 1,200 other tickets before (a mark each, the oldest first).
+    await page.evaluate(() => {
+      for (let i = 0; i < 1200; i++)
+        localStorage.setItem(
+          `tf-seen:old-${i}`,
+          new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        );
+    });
     await target.click();
     const view = page.getByRole('dialog');
     await expect
@@ -121,6 +129,20 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       .toContain('Still cannot log in, help!');
     // Opening it marks it read.
     expect(await target.locator('.unread').count()).toBe(0);
+    // And the marks are kept to the newest 1,000 at most: the oldest went, this one stays.
+    const marks = await page.evaluate(() => ({
+      kept: Object.keys(localStorage).filter((k) => k.startsWith('tf-seen:')),
+      floor: localStorage.getItem('tf-seen-floor'),
+    }));
+    expect(marks.kept.length).toBeLessThanOrEqual(1000);
+    expect(marks.kept).toContain(`tf-seen:${tickets.support.id}`);
+    expect(marks.kept).not.toContain('tf-seen:old-0');
+    expect(marks.kept).toContain('tf-seen:old-1199');
+    expect(marks.floor).not.toBeNull();
+    await page.evaluate(() => {
+      for (const k of Object.keys(localStorage))
+        if (k.startsWith('tf-seen:old-')) localStorage.removeItem(k);
+    });
     await page.screenshot({ path: join(docs, 'dashboard-ticket.png') });
   });
 
