@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { eventually } from '@ticketflow/shared/testing';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type DatabaseHandle, openDatabase } from './client.ts';
@@ -42,6 +43,19 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Resolves once a statement in the database waits for a lock: a test holding
+ * a row in one connection has let the code under test run into it.
+ */
+export async function someoneWaits(handle: Pick<DatabaseHandle, 'query'>): Promise<void> {
+  await eventually(async () => {
+    const [row] = await handle.query<{ n: number }>(
+      'select count(*)::int as n from pg_locks where not granted',
+    );
+    return (row?.n ?? 0) > 0;
+  });
 }
 
 /** Creates an empty database (no migrations) and returns its URL, or undefined on PGlite. */

@@ -1,4 +1,3 @@
-import { eventually } from '@ticketflow/shared/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decrypt } from '../src/crypto.ts';
 import { eraseUser } from '../src/repositories/erasure.ts';
@@ -13,7 +12,7 @@ import {
   upsertMessages,
 } from '../src/repositories/messages.ts';
 import { createTicket } from '../src/repositories/tickets.ts';
-import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
+import { someoneWaits, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('message mirroring', () => {
@@ -144,12 +143,7 @@ describe('message mirroring', () => {
         () => 'stored',
         (error: unknown) => error,
       );
-      await eventually(async () => {
-        const [row] = await t.handle.query<{ n: number }>(
-          'select count(*)::int as n from pg_locks where not granted',
-        );
-        return (row?.n ?? 0) > 0;
-      });
+      await someoneWaits(t.handle);
       // The change takes its event's seq and commits: neither side is a deadlock's victim.
       const seq = await staff
         .query(

@@ -1,4 +1,3 @@
-import { eventually } from '@ticketflow/shared/testing';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ReferenceGoneError } from '../src/errors.ts';
@@ -12,7 +11,7 @@ import {
   listOpenTicketChannels,
 } from '../src/repositories/tickets.ts';
 import { boardColumns } from '../src/schema.ts';
-import { testDatabaseKind, useTestDatabase } from '../src/testing.ts';
+import { someoneWaits, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
 describe('createTicket', () => {
@@ -66,12 +65,7 @@ describe('createTicket', () => {
       (created) => created.ticket,
       (error: unknown) => error,
     );
-    await eventually(async () => {
-      const [row] = await t.handle.query<{ n: number }>(
-        'select count(*)::int as n from pg_locks where not granted',
-      );
-      return (row?.n ?? 0) > 0;
-    });
+    await someoneWaits(t.handle);
     // The admin's change appends its event (as settings.ts's `changed` does) and commits.
     const seq = await admin
       .query('update guild_sequences set last_event_seq = last_event_seq + 1 where guild_id = $1', [

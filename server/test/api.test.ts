@@ -1,10 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { openDatabase } from '@ticketflow/db/client';
 import { markReplyFailed, upsertMessage } from '@ticketflow/db/repositories/messages';
-import { testDatabaseKind } from '@ticketflow/db/testing';
+import { someoneWaits, testDatabaseKind } from '@ticketflow/db/testing';
 import type { BoardResponse, Card, MeResponse } from '@ticketflow/shared/api';
 import { mintSnowflake } from '@ticketflow/shared/snowflake';
-import { eventually } from '@ticketflow/shared/testing';
 import { formatReply, replyRoom } from '@ticketflow/shared/tickets';
 import { io } from 'socket.io-client';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -561,12 +560,7 @@ describe('dashboard API', () => {
         );
         // The admin saves meanwhile: the guild's row, then the counter, which waits.
         const saving = send('PATCH', `${g()}/settings`, { closeDelaySeconds: 42 }, admin);
-        await eventually(async () => {
-          const [row] = await t.database.query<{ n: number }>(
-            'select count(*)::int as n from pg_locks where not granted',
-          );
-          return (row?.n ?? 0) > 0;
-        });
+        await someoneWaits(t.database);
         const queued = await other
           .query("insert into outbox (guild_id, ticket_id, kind) values ($1, $2, 'assign')", [
             t.world.guildId,
