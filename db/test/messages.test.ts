@@ -15,6 +15,12 @@ import { createTicket } from '../src/repositories/tickets.ts';
 import { someoneWaits, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[db] lock order of the mirror: a lock held in a second connection, which PGlite has not (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
+
 describe('message mirroring', () => {
   const t = useTestDatabase();
   let guildId: string;

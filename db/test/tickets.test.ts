@@ -14,6 +14,12 @@ import { boardColumns } from '../src/schema.ts';
 import { someoneWaits, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
 import { seedGuild, snowflake } from './support.ts';
 
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[db] lock order of opening a ticket: a lock held in a second connection, which PGlite has not (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
+
 describe('createTicket', () => {
   const t = useTestDatabase();
 

@@ -10,6 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RECHECK_MS, ROLE_CACHE_MS } from '../src/access.ts';
 import { login, seedTicket, useServer, memberWrites as writes } from './support.ts';
 
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[server] lock order of saving settings: a lock held in a second connection, which PGlite has not (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
+
 describe('dashboard API', () => {
   const t = useServer();
   let admin = '';

@@ -291,7 +291,7 @@ describe('export', () => {
   // A lock needs a second connection, which PGlite has not: these run on Postgres (as CI does).
   if (testDatabaseKind !== 'postgres') {
     console.log(
-      '[server] exports interrupted by an erasure: need a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
+      '[server] exports interrupted by an erasure or a stopping worker: need a Postgres server (set TEST_DATABASE_URL); not run on PGlite',
     );
   }
   it.runIf(testDatabaseKind === 'postgres')(
