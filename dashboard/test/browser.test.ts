@@ -656,6 +656,7 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
         .poll(() => panelForm.locator('.save-status').textContent())
         .toContain('if the first one went through, no second one is made');
       expect(lost).toBe(1);
+      await panelForm.screenshot({ path: join(docs, 'dashboard-panel-send-again.png') });
       await p.unroute(panelsUrl);
       // Pressed again: the same panel, posted once.
       await post.click();
