@@ -1,11 +1,17 @@
 import { createCategory } from '@ticketflow/db/repositories/categories';
 import { saveTag } from '@ticketflow/db/repositories/tags';
 import { guilds } from '@ticketflow/db/schema';
-import { decrypted, useTestDatabase } from '@ticketflow/db/testing';
+import { decrypted, someoneWaits, testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
 import { eventually, guildStored, startTestBot, useEmulator } from './support.ts';
+
+if (testDatabaseKind !== 'postgres') {
+  console.log(
+    '[bot] a category deleted while a ticket opens: a lock held in a second connection, which PGlite has not (set TEST_DATABASE_URL); not run on PGlite',
+  );
+}
 
 describe('the ticket lifecycle in Discord', () => {
   const t = useEmulator();
@@ -613,4 +619,38 @@ describe('the ticket lifecycle in Discord', () => {
     );
     expect(audit).toEqual([{ actor_id: t.world.users.admin }]);
   });
+
+  // Last: it deletes the Billing category.
+  it.runIf(testDatabaseKind === 'postgres')(
+    'tells a member the category is gone when an admin deletes it while their ticket is being opened, and opens nothing',
+    async () => {
+      const opener = control().createUser({ username: 'gwen' });
+      control().addMember(t.world.guildId, opener.id);
+      // The admin's delete, not yet committed: the bot reads the category as it was.
+      const admin = await db.connect(1);
+      await admin.query('begin');
+      await admin.query('delete from categories where id = $1', [ids.billing]);
+      const click = control().clickButton(
+        opener.id,
+        t.world.channels.panel,
+        panelMessage().id,
+        `tf:open:${ids.billing}`,
+      );
+      await click.response();
+      // Opening waits for the category's row; the delete commits meanwhile.
+      await someoneWaits(db.handle);
+      await admin.query('commit');
+      const reply = await eventually(() =>
+        control()
+          .readMessages(opener.id, t.world.channels.panel)
+          .find((m) => m.flags === 64 && m.content.includes('no longer exists')),
+      );
+      expect(reply.content).toBe(
+        'That ticket category no longer exists. Ask an admin to post a new panel.',
+      );
+      expect(
+        await db.handle.query('select 1 from tickets where opener_id = $1', [opener.id]),
+      ).toEqual([]);
+    },
+  );
 });
