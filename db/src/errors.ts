@@ -40,6 +40,33 @@ export function isTransientDatabaseError(error: unknown): boolean {
   return false;
 }
 
+/** Whether Postgres aborted the work to break a deadlock or a serialization conflict (40P01, 40001). */
+export function isLostConflict(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === '40P01' || code === '40001') return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
+ * Runs a transaction again when Postgres aborted it to break a deadlock (at
+ * most `tries` times in all): for work whose locks cannot be taken in the
+ * order every other change takes them, so that a change committing at that
+ * moment is waited out instead of answered with an error.
+ */
+export async function retryLostConflicts<T>(work: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= tries || !isLostConflict(error)) throw error;
+    }
+  }
+}
+
 /**
  * A row that a change refers to was deleted meanwhile: a category an admin
  * removed while a ticket was being opened in it, a guild erased. Nothing was

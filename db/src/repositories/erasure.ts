@@ -3,6 +3,7 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { channels } from '../bus.ts';
 import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
+import { retryLostConflicts } from '../errors.ts';
 import * as schema from '../schema.ts';
 import { guilds, users } from '../schema.ts';
 import { dropArchives, restartExports } from './data-requests.ts';
@@ -106,7 +107,19 @@ async function dropUnneededUsers(tx: Transaction, ids: string[]): Promise<number
  * that nothing else needs. Returns what was deleted, table by table.
  */
 export async function eraseGuild(db: Executor, guildId: string) {
+  // Deleting the guild row waits for every key-share holder (an insert that
+  // refers to it) and deleting its counter row for the counter's holder: a
+  // change of one of its tickets committing at that moment takes them the
+  // other way round, and Postgres aborts one of the two: when it is the
+  // erasure, it is simply done again.
+  return retryLostConflicts(() => eraseGuildOnce(db, guildId));
+}
+
+function eraseGuildOnce(db: Executor, guildId: string) {
   return db.transaction(async (tx) => {
+    // The guild's row first: once it is ours, no insert that refers to it is
+    // under way or can start, so the counts below are what the delete takes.
+    await execute(tx, sql`select 1 from ${guilds} where ${guilds.id} = ${guildId} for update`);
     const counts = await countGuildRows(tx, guildId);
     const people = await peopleOf(tx, guildId);
     // Every guild_id references guilds with ON DELETE CASCADE: this one row
