@@ -21,33 +21,34 @@ const NETWORK_CODES = new Set([
 const CONNECTION_MESSAGE =
   /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect|Connection closed)/;
 
-/**
- * Whether an error (or one it was caused by: Drizzle wraps the driver's) says
- * the database could not be reached or the statement lost a conflict, so that
- * trying the same work again later is right; an error in the statement or
- * the data (a constraint, a syntax error) is not.
- */
-export function isTransientDatabaseError(error: unknown): boolean {
+/** An error and those it was caused by (Drizzle wraps the driver's), at most five deep. */
+function* causes(error: unknown): Generator<Error & { code?: unknown }> {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (RETRYABLE_STATE.test(code) || NETWORK_CODES.has(code)))
+    yield current;
+    current = current.cause;
+  }
+}
+
+/**
+ * Whether an error (or one it was caused by) says the database could not be
+ * reached or the statement lost a conflict, so that trying the same work
+ * again later is right; an error in the statement or the data (a
+ * constraint, a syntax error) is not.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  for (const e of causes(error)) {
+    if (typeof e.code === 'string' && (RETRYABLE_STATE.test(e.code) || NETWORK_CODES.has(e.code)))
       return true;
     // Drizzle's wrapper repeats the query and its values in its message: only the driver's is read.
-    if (!('query' in current) && CONNECTION_MESSAGE.test(current.message)) return true;
-    current = current.cause;
+    if (!('query' in e) && CONNECTION_MESSAGE.test(e.message)) return true;
   }
   return false;
 }
 
 /** Whether Postgres aborted the work to break a deadlock or a serialization conflict (40P01, 40001). */
 export function isLostConflict(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (code === '40P01' || code === '40001') return true;
-    current = current.cause;
-  }
+  for (const e of causes(error)) if (e.code === '40P01' || e.code === '40001') return true;
   return false;
 }
 

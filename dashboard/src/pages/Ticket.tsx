@@ -664,6 +664,9 @@ export function TicketView({
     queryKey: ['ticket', ticketId],
     queryFn: () => api<TicketDetail>(base),
   });
+  /** A page of the conversation, newest first: the newest 100, or the 100 before a message. */
+  const readPage = (before?: string) =>
+    api<MessagesResponse>(`${base}/messages?limit=100${before ? `&before=${before}` : ''}`);
   const messages = useQuery({
     queryKey: ['messages', ticketId],
     queryFn: async () => {
@@ -672,10 +675,10 @@ export function TicketView({
       const shownFrom = client
         .getQueryData<MessagesResponse>(['messages', ticketId])
         ?.messages.at(-1)?.id;
-      let page = await api<MessagesResponse>(`${base}/messages?limit=100`);
+      let page = await readPage();
       const all = [...page.messages];
       while (shownFrom && page.nextBefore && BigInt(page.nextBefore) > BigInt(shownFrom)) {
-        page = await api<MessagesResponse>(`${base}/messages?limit=100&before=${page.nextBefore}`);
+        page = await readPage(page.nextBefore);
         all.push(...page.messages);
       }
       return { messages: all, nextBefore: page.nextBefore };
@@ -692,8 +695,7 @@ export function TicketView({
   // view stays where it was.
   const anchor = useRef<number | null>(null);
   const earlier = useMutation({
-    mutationFn: (before: string) =>
-      api<MessagesResponse>(`${base}/messages?limit=100&before=${before}`),
+    mutationFn: (before: string) => readPage(before),
     onMutate: () => {
       anchor.current = list.current ? list.current.scrollHeight - list.current.scrollTop : null;
     },
