@@ -143,6 +143,9 @@ export async function startProduct(
 
   const databaseLabel = describeDatabase(config);
   let database: DatabaseHandle | undefined;
+  // A deadlock no lock order foresaw: the change is made all the same, and the log says so.
+  const onConflictRetried = (err: unknown) =>
+    log.warn({ err }, 'a transaction was run again: Postgres aborted it to break a deadlock');
   try {
     database =
       config.database.kind === 'postgres'
@@ -150,8 +153,13 @@ export async function startProduct(
             kind: 'postgres',
             url: config.database.url,
             applicationName: `ticketflow-${part}`,
+            onConflictRetried,
           })
-        : await openDatabase({ kind: 'pglite', dataDir: config.database.dataDir });
+        : await openDatabase({
+            kind: 'pglite',
+            dataDir: config.database.dataDir,
+            onConflictRetried,
+          });
     await migrateDatabase(database);
   } catch (error) {
     await database?.close().catch(() => {});

@@ -6,6 +6,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { createPgliteBus, createPostgresBus, type EventBus } from './bus.ts';
+import { retryLostConflicts } from './errors.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -19,10 +20,14 @@ export type Transaction = PgTransaction<
 /** Either the database or an open transaction: repositories accept both. */
 export type Executor = Database | Transaction;
 
-export type DatabaseOptions =
+export type DatabaseOptions = (
   | { kind: 'postgres'; url: string; max?: number; applicationName?: string }
   /** `dataDir` unset: in memory, gone when closed. */
-  | { kind: 'pglite'; dataDir?: string };
+  | { kind: 'pglite'; dataDir?: string }
+) & {
+  /** Hears of each transaction Postgres aborted for a deadlock and that is run again (to log it). */
+  onConflictRetried?: (error: unknown) => void;
+};
 
 interface HandleBase {
   db: Database;
@@ -30,6 +35,12 @@ interface HandleBase {
   /** Runs one statement and returns its rows; for code that needs plain SQL (health checks, tests). */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
+  /**
+   * How many times a transaction was run again because Postgres aborted it
+   * for a deadlock or a serialization conflict: zero where the lock order is
+   * right (tests check it), and worth a look in the logs when it is not.
+   */
+  conflictsRetried: number;
 }
 
 export type DatabaseHandle =
@@ -150,19 +161,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     });
     const db = drizzlePg({ client: pool, schema }) as unknown as Database;
     const bus = createPostgresBus(options.url);
-    return {
-      kind: 'postgres',
-      pool,
-      db,
-      bus,
-      async query<T>(text: string, params?: unknown[]) {
-        return (await pool.query(text, params)).rows as T[];
+    return retryingTransactions(
+      {
+        kind: 'postgres',
+        pool,
+        db,
+        bus,
+        async query<T>(text: string, params?: unknown[]) {
+          return (await pool.query(text, params)).rows as T[];
+        },
+        async close() {
+          await bus.close();
+          await pool.end();
+        },
+        conflictsRetried: 0,
       },
-      async close() {
-        await bus.close();
-        await pool.end();
-      },
-    };
+      options.onConflictRetried,
+    );
   }
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // Loaded only for the embedded database: a process on Postgres never holds it.
@@ -171,19 +186,50 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const client = await PGlite.create(options.dataDir);
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   const bus = createPgliteBus(client);
-  return {
-    kind: 'pglite',
-    pglite: client,
-    db,
-    bus,
-    async query<T>(text: string, params?: unknown[]) {
-      return (await client.query<T>(text, params)).rows;
+  return retryingTransactions(
+    {
+      kind: 'pglite',
+      pglite: client,
+      db,
+      bus,
+      async query<T>(text: string, params?: unknown[]) {
+        return (await client.query<T>(text, params)).rows;
+      },
+      async close() {
+        await bus.close();
+        await client.close();
+      },
+      conflictsRetried: 0,
     },
-    async close() {
-      await bus.close();
-      await client.close();
-    },
-  };
+    options.onConflictRetried,
+  );
+}
+
+/**
+ * Every transaction begun on the handle's database is run again when
+ * Postgres aborts it to break a deadlock or a serialization conflict, up to
+ * three tries: the person whose change it was sees it made, not "the
+ * database is away". A transaction's work is database work, which the abort
+ * undid, so running it again is safe; a savepoint inside a transaction (an
+ * `Executor` that is already one) is not retried on its own, as the whole
+ * transaction is. The lock orders of docs/decisions.md keep this for the
+ * cases no one foresaw; `conflictsRetried` counts them.
+ */
+function retryingTransactions<H extends DatabaseHandle>(
+  handle: H,
+  heard: (error: unknown) => void = () => {},
+): H {
+  const begin = handle.db.transaction.bind(handle.db);
+  handle.db.transaction = ((work, config) =>
+    retryLostConflicts(
+      () => begin(work, config),
+      3,
+      (error) => {
+        handle.conflictsRetried++;
+        heard(error);
+      },
+    )) as Database['transaction'];
+  return handle;
 }
 
 /** Runs a raw SQL statement through Drizzle on either driver: its rows and how many rows it changed. */

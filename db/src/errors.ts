@@ -53,17 +53,24 @@ export function isLostConflict(error: unknown): boolean {
 }
 
 /**
- * Runs a transaction again when Postgres aborted it to break a deadlock (at
- * most `tries` times in all): for work whose locks cannot be taken in the
- * order every other change takes them, so that a change committing at that
- * moment is waited out instead of answered with an error.
+ * Runs a transaction again when Postgres aborted it to break a deadlock or a
+ * serialization conflict (at most `tries` times in all), so that a change
+ * committing at that moment is waited out instead of answered with an error.
+ * Every transaction begun on a database handle runs through this (client.ts):
+ * a transaction's work is database work only, which the abort undid.
+ * `retried` hears of each abort that is followed by another try.
  */
-export async function retryLostConflicts<T>(work: () => Promise<T>, tries = 3): Promise<T> {
+export async function retryLostConflicts<T>(
+  work: () => Promise<T>,
+  tries = 3,
+  retried: (error: unknown, attempt: number) => void = () => {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= tries || !isLostConflict(error)) throw error;
+      retried(error, attempt);
     }
   }
 }

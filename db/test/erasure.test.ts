@@ -28,6 +28,7 @@ describe('eraseGuild', () => {
         [guildId],
       );
       // The owner erases the server meanwhile: it waits for the ticket's row.
+      const retriedBefore = t.handle.conflictsRetried;
       const erasing = eraseGuild(t.handle.db, guildId).then(
         (counts) => counts,
         (error: unknown) => error,
@@ -46,6 +47,7 @@ describe('eraseGuild', () => {
       expect(queued).toBe('queued');
       // Done again after the change committed: its outbox item went with the rest.
       expect(await erasing).toMatchObject({ tickets: 1, outbox: 1 });
+      expect(t.handle.conflictsRetried - retriedBefore).toBe(1);
       expect(await t.handle.query('select 1 from guilds where id = $1', [guildId])).toEqual([]);
       expect(await t.handle.query('select 1 from outbox where guild_id = $1', [guildId])).toEqual(
         [],

@@ -4,7 +4,12 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/client.ts';
 import { isTransientDatabaseError } from '../src/errors.ts';
-import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '../src/testing.ts';
+import {
+  createDatabaseRelay,
+  someoneWaits,
+  testDatabaseKind,
+  useTestDatabase,
+} from '../src/testing.ts';
 
 /** What a promise rejected with (it must reject). */
 async function failure(work: Promise<unknown>): Promise<unknown> {
@@ -144,3 +149,71 @@ describe.runIf(testDatabaseKind === 'postgres')('a transaction whose connection 
     }
   });
 });
+
+describe.runIf(testDatabaseKind === 'postgres')(
+  'a transaction Postgres aborts for a deadlock',
+  () => {
+    const t = useTestDatabase();
+
+    it('is run again, and the handle counts and reports it', async () => {
+      const heard: unknown[] = [];
+      const database = await openDatabase({
+        kind: 'postgres',
+        url: t.url as string,
+        max: 2,
+        onConflictRetried: (error) => heard.push(error),
+      });
+      const other = await t.connect(1);
+      try {
+        await database.query('create table pair (id int primary key, n int not null)');
+        await database.query('insert into pair values (1, 0), (2, 0)');
+        // The other side holds row 1 and will wait for row 2; it waits long before
+        // looking for a deadlock, so the transaction under test is the one aborted.
+        await other.query('begin');
+        await other.query("set local deadlock_timeout = '30s'");
+        await other.query('update pair set n = n + 10 where id = 1');
+        let go!: () => void;
+        const held = new Promise<void>((resolve) => {
+          go = resolve;
+        });
+        let tries = 0;
+        const changed = database.db
+          .transaction(async (tx) => {
+            tries++;
+            await tx.execute(sql`set local deadlock_timeout = '50ms'`);
+            await tx.execute(sql`update pair set n = n + 1 where id = 2`);
+            if (tries === 1) await held;
+            await tx.execute(sql`update pair set n = n + 1 where id = 1`);
+            return tries;
+          })
+          .then(
+            (value) => value,
+            (error: unknown) => error,
+          );
+        // Both hold a row; then the other waits for row 2, and the transaction for row 1.
+        await eventually(async () => tries === 1);
+        await eventually(
+          async () =>
+            (await other.query('select 1 from pair where id = 2 for update skip locked')).length ===
+            0,
+        );
+        const otherWaits = other.query('update pair set n = n + 10 where id = 2');
+        await someoneWaits(database);
+        go();
+        await otherWaits;
+        await other.query('commit');
+        expect(await changed).toBe(2);
+        expect(database.conflictsRetried).toBe(1);
+        expect(heard).toHaveLength(1);
+        expect(heard[0]).toMatchObject({ cause: { code: '40P01' } });
+        // Both changes were made, each once.
+        expect(await database.query('select id, n from pair order by id')).toEqual([
+          { id: 1, n: 11 },
+          { id: 2, n: 11 },
+        ]);
+      } finally {
+        await database.close();
+      }
+    });
+  },
+);

@@ -50,6 +50,8 @@ describe('createTicket', () => {
     );
     // Each upsert renamed it: an event each.
     expect(renames[0]?.n).toBe(20);
+    // And no transaction was aborted for a deadlock and run again.
+    expect(pool.conflictsRetried).toBe(0);
   });
 
   /**
@@ -64,6 +66,7 @@ describe('createTicket', () => {
     hold: (admin: Awaited<ReturnType<typeof t.connect>>) => Promise<unknown>,
     input: { categoryId?: string },
   ) {
+    const retriedBefore = t.handle.conflictsRetried;
     const admin = await t.connect(1);
     await admin.query('begin');
     await hold(admin);
@@ -82,7 +85,9 @@ describe('createTicket', () => {
         (error: unknown) => error,
       );
     await admin.query(seq === 'taken' ? 'commit' : 'rollback');
-    return { seq, opened: await opened };
+    const result = await opened;
+    // Not a deadlock that was aborted and run again: none happened.
+    return { seq, opened: result, retried: t.handle.conflictsRetried - retriedBefore };
   }
 
   it.runIf(testDatabaseKind === 'postgres')(
@@ -92,12 +97,12 @@ describe('createTicket', () => {
       const [first, second] = (await listColumns(t.handle.db, guildId)).filter(
         (c) => c.lifecycle === 'open',
       );
-      const { seq, opened } = await openWhileHeld(
+      const { seq, opened, retried } = await openWhileHeld(
         guildId,
         (admin) => admin.query('delete from board_columns where id = $1', [first?.id]),
         {},
       );
-      expect(seq).toBe('taken');
+      expect({ seq, retried }).toEqual({ seq: 'taken', retried: 0 });
       expect(opened).toMatchObject({ columnId: second?.id, number: 1 });
     },
   );
@@ -107,12 +112,12 @@ describe('createTicket', () => {
     async () => {
       const guildId = await seedGuild(t.handle.db);
       const category = await createCategory(t.handle.db, { guildId, name: 'Billing' });
-      const { seq, opened } = await openWhileHeld(
+      const { seq, opened, retried } = await openWhileHeld(
         guildId,
         (admin) => admin.query('delete from categories where id = $1', [category.id]),
         { categoryId: category.id },
       );
-      expect(seq).toBe('taken');
+      expect({ seq, retried }).toEqual({ seq: 'taken', retried: 0 });
       expect(opened).toBeInstanceOf(ReferenceGoneError);
       expect(opened).toMatchObject({ what: 'category' });
       // Nothing was left half-made: no ticket, and the number was not used up.

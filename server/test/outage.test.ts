@@ -2,6 +2,7 @@ import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { createDatabaseRelay, testDatabaseKind } from '@ticketflow/db/testing';
 import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '@ticketflow/shared/api';
 import { eventually } from '@ticketflow/shared/testing';
+import { sql } from 'drizzle-orm';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
@@ -94,6 +95,43 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
       expect(written.seq).toBeGreaterThan(joined.seq);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('a change Postgres aborts for a deadlock on every try', () => {
+  const t = useServer({ dataJobs: false });
+
+  it('is tried three times, then answered 503 saying it clashed with another change, not that the database is away', async () => {
+    const app = await t.build({ dataJobs: false });
+    try {
+      let tries = 0;
+      app.post('/clash', () =>
+        t.database.db.transaction(async (tx) => {
+          tries++;
+          // Postgres' own error with a deadlock's SQLSTATE, as its deadlock detector raises it.
+          await tx.execute(
+            sql.raw(
+              "do $$ begin raise exception 'deadlock detected' using errcode = '40P01'; end $$",
+            ),
+          );
+        }),
+      );
+      const retriedBefore = t.database.conflictsRetried;
+      const res = await app.inject({ method: 'POST', url: '/clash' });
+      expect({ tries, retried: t.database.conflictsRetried - retriedBefore }).toEqual({
+        tries: 3,
+        retried: 2,
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toEqual({
+        error: 'conflict_busy',
+        message:
+          'Another change to the same thing was being saved at the same moment, so nothing was changed; try again.',
+      });
+    } finally {
+      await app.close();
     }
   });
 });

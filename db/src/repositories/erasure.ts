@@ -3,7 +3,6 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { channels } from '../bus.ts';
 import { type Executor, execute, type Transaction } from '../client.ts';
 import { encrypt } from '../crypto.ts';
-import { retryLostConflicts } from '../errors.ts';
 import * as schema from '../schema.ts';
 import { guilds, users } from '../schema.ts';
 import { dropArchives, restartExports } from './data-requests.ts';
@@ -111,11 +110,8 @@ export async function eraseGuild(db: Executor, guildId: string) {
   // refers to it) and deleting its counter row for the counter's holder: a
   // change of one of its tickets committing at that moment takes them the
   // other way round, and Postgres aborts one of the two: when it is the
-  // erasure, it is simply done again.
-  return retryLostConflicts(() => eraseGuildOnce(db, guildId));
-}
-
-function eraseGuildOnce(db: Executor, guildId: string) {
+  // erasure, its transaction is simply run again (client.ts: every
+  // transaction on a database handle is).
   return db.transaction(async (tx) => {
     // The guild's row first: once it is ours, no insert that refers to it is
     // under way or can start, so the counts below are what the delete takes.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isTransientDatabaseError } from '@ticketflow/db/errors';
+import { isLostConflict, isTransientDatabaseError } from '@ticketflow/db/errors';
 import { AppError, FieldError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -12,7 +12,8 @@ interface ValidationItem {
 /**
  * One error handler: typed errors become their 4xx with a readable message,
  * validation failures a 400 with field errors, the database out of reach a
- * 503 that says to try again, anything else a 500 that carries only an id to
+ * 503 that says to try again (and, for a change Postgres aborted for a
+ * deadlock on every try, that it clashed with another), anything else a 500 that carries only an id to
  * find it in the logs.
  */
 export function registerErrorHandler(
@@ -53,6 +54,15 @@ export function registerErrorHandler(
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code = err.statusCode === 429 ? 'rate_limited' : 'bad_request';
       return reply.status(err.statusCode).send({ error: code, message: err.message });
+    }
+    if (isLostConflict(error)) {
+      // Run three times (client.ts) and aborted each time: nothing was changed.
+      request.log.warn({ err: error }, 'a change lost a deadlock on every try');
+      return reply.status(503).header('retry-after', '1').send({
+        error: 'conflict_busy',
+        message:
+          'Another change to the same thing was being saved at the same moment, so nothing was changed; try again.',
+      });
     }
     if (isTransientDatabaseError(error)) {
       // An outage, not a fault in this request: the client may simply try again.
