@@ -728,6 +728,17 @@ describe.runIf(hasChromium)('the dashboard in Chromium', () => {
       const download = p.getByRole('link', { name: /^Download/ });
       await download.waitFor({ timeout: 30_000 });
       expect(await download.textContent()).toMatch(/^Download \d+ KB \(until /);
+      // The archive's pieces are among what is stored (and what erasing the server deletes).
+      await p.reload();
+      const [pieces] = await t.database.query<{ n: number }>(
+        `select count(*)::int as n from export_chunks c
+         join data_requests r on r.id = c.request_id where r.guild_id = $1`,
+        [t.world.guildId],
+      );
+      expect(pieces?.n).toBeGreaterThan(0);
+      await expect
+        .poll(() => stored.getByRole('row', { name: /^Export archive pieces/ }).textContent())
+        .toBe(`Export archive pieces (up to 1 MiB each)${pieces?.n}`);
       await p.screenshot({ path: join(docs, 'dashboard-data.png'), fullPage: true });
       const [file] = await Promise.all([p.waitForEvent('download'), download.click()]);
       expect(file.suggestedFilename()).toMatch(/^ticketflow-\d+-\d{4}-\d\d-\d\d\.zip$/);

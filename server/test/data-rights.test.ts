@@ -168,7 +168,17 @@ describe('export', () => {
 
     const done = await settled(request.id);
     expect(done).toMatchObject({ status: 'done', progress: 100, downloadable: true });
-    const counts = await countGuildRows(t.database.db, t.world.guildId);
+    const { export_chunks: pieces, ...counts } = await countGuildRows(
+      t.database.db,
+      t.world.guildId,
+    );
+    // The archive's own pieces are counted among what is stored (and erased), not in the archive.
+    const [stored] = await t.database.query<{ n: number }>(
+      'select count(*)::int as n from export_chunks where request_id = $1',
+      [request.id],
+    );
+    expect(pieces).toBe(stored?.n);
+    expect(pieces).toBeGreaterThan(0);
 
     // Another admin of the server may not download it.
     const theirs = await t.app.inject({

@@ -22,6 +22,7 @@ const TABLE_LABELS: Record<string, string> = {
   outbox: 'Dashboard actions sent to Discord',
   jobs: 'Scheduled jobs',
   data_requests: 'Exports and erasures',
+  export_chunks: 'Export archive pieces (up to 1 MiB each)',
 };
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');

@@ -38,7 +38,11 @@ export function guildTables(): string[] {
     .sort();
 }
 
-/** Exactly how many rows of each table belong to the guild (what erasing it deletes). */
+/**
+ * Exactly how many rows of each table belong to the guild (what erasing it
+ * deletes): the tables with a `guild_id`, the guild's row, and the pieces of
+ * its export archives (`export_chunks`, the guild's through their request).
+ */
 export async function countGuildRows(
   db: Executor,
   guildId: string,
@@ -51,7 +55,10 @@ export async function countGuildRows(
   );
   const result = await execute<{ name: string; n: number }>(
     db,
-    sql`${sql.join(selects, sql` union all `)} union all select 'guilds', count(*)::int from guilds where id = ${guildId}`,
+    sql`${sql.join(selects, sql` union all `)}
+      union all select 'guilds', count(*)::int from guilds where id = ${guildId}
+      union all select 'export_chunks', count(*)::int from export_chunks c
+        join data_requests r on r.id = c.request_id where r.guild_id = ${guildId}`,
   );
   for (const row of result.rows) counts[row.name] = Number(row.n);
   return counts;
