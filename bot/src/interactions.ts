@@ -1,4 +1,8 @@
-import { isTransientDatabaseError } from '@ticketflow/db/errors';
+import {
+  isLostConflict,
+  isTransientDatabaseError,
+  LOST_CONFLICT_ANSWER,
+} from '@ticketflow/db/errors';
 import { Events, type Interaction, MessageFlags } from 'discord.js';
 import { type BotContext, UserError } from './context.ts';
 import { exportData } from './data.ts';
@@ -118,6 +122,12 @@ export const DATABASE_AWAY =
   'TicketFlow cannot reach its database just now. Please try again in a moment.';
 
 /**
+ * What a person is told when Postgres aborted their change for a deadlock on
+ * each of its tries (the database handle runs a transaction three times).
+ */
+export const CHANGE_CLASHED = LOST_CONFLICT_ANSWER;
+
+/**
  * Routes interactions to the ticket handlers. A refusal (UserError) becomes an
  * ephemeral reply saying why; the database out of reach is said as such;
  * anything unexpected is logged and the person is told something went wrong. The process never goes down for one interaction.
@@ -142,17 +152,22 @@ async function handle(ctx: BotContext, interaction: Interaction) {
     await route(ctx, interaction);
   } catch (error) {
     const expected = error instanceof UserError;
-    const outage = !expected && isTransientDatabaseError(error);
-    if (outage)
+    const clash = !expected && isLostConflict(error);
+    const outage = !expected && !clash && isTransientDatabaseError(error);
+    if (clash)
+      ctx.log.warn({ err: error, interaction: interaction.id }, 'interaction lost a deadlock');
+    else if (outage)
       ctx.log.warn({ err: error, interaction: interaction.id }, 'interaction failed: no database');
     else if (!expected)
       ctx.log.error({ err: error, interaction: interaction.id }, 'interaction failed');
     if (!interaction.isRepliable()) return;
     const content = expected
       ? error.message
-      : outage
-        ? DATABASE_AWAY
-        : 'Something went wrong on our side. Please try again in a moment.';
+      : clash
+        ? CHANGE_CLASHED
+        : outage
+          ? DATABASE_AWAY
+          : 'Something went wrong on our side. Please try again in a moment.';
     try {
       if (interaction.deferred || interaction.replied)
         await interaction.editReply({ content, components: [] });

@@ -52,6 +52,10 @@ export function isLostConflict(error: unknown): boolean {
   return false;
 }
 
+/** What a person is told of a change that lost a deadlock on each of its tries. */
+export const LOST_CONFLICT_ANSWER =
+  'Another change to the same thing was being saved at the same moment, so nothing was changed. Please try again.';
+
 /**
  * Runs a transaction again when Postgres aborted it to break a deadlock or a
  * serialization conflict (at most `tries` times in all), so that a change

@@ -128,7 +128,7 @@ describe('a change Postgres aborts for a deadlock on every try', () => {
       expect(res.json()).toEqual({
         error: 'conflict_busy',
         message:
-          'Another change to the same thing was being saved at the same moment, so nothing was changed; try again.',
+          'Another change to the same thing was being saved at the same moment, so nothing was changed. Please try again.',
       });
     } finally {
       await app.close();

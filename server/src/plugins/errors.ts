@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { isLostConflict, isTransientDatabaseError } from '@ticketflow/db/errors';
+import {
+  isLostConflict,
+  isTransientDatabaseError,
+  LOST_CONFLICT_ANSWER,
+} from '@ticketflow/db/errors';
 import { AppError, FieldError } from '@ticketflow/shared/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -60,8 +64,7 @@ export function registerErrorHandler(
       request.log.warn({ err: error }, 'a change lost a deadlock on every try');
       return reply.status(503).header('retry-after', '1').send({
         error: 'conflict_busy',
-        message:
-          'Another change to the same thing was being saved at the same moment, so nothing was changed; try again.',
+        message: LOST_CONFLICT_ANSWER,
       });
     }
     if (isTransientDatabaseError(error)) {
