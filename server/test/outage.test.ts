@@ -2,7 +2,6 @@ import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { createDatabaseRelay, testDatabaseKind } from '@ticketflow/db/testing';
 import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '@ticketflow/shared/api';
 import { eventually } from '@ticketflow/shared/testing';
-import { sql } from 'drizzle-orm';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.ts';
@@ -102,28 +101,30 @@ describe.runIf(testDatabaseKind === 'postgres')('the database going away under t
 describe('a change Postgres aborts for a deadlock on every try', () => {
   const t = useServer({ dataJobs: false });
 
-  it('is tried three times, then answered 503 saying it clashed with another change, not that the database is away', async () => {
-    const app = await t.build({ dataJobs: false });
+  it('is tried three times, then answered 503 saying it clashed with another change, not that the database is away, and nothing is changed', async () => {
+    const cookie = await login(t, t.world.users.admin);
+    const ticket = await seedTicket(t, t.world.categories.support);
+    // Every update of a ticket fails as a deadlock's victim does: Postgres raises 40P01.
+    await t.database.query(`create function tf_test_clash() returns trigger language plpgsql as $$
+      begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
+    await t.database.query(
+      'create trigger tf_test_clash before update on tickets for each row execute function tf_test_clash()',
+    );
+    const retriedBefore = t.database.conflictsRetried;
     try {
-      let tries = 0;
-      app.post('/clash', () =>
-        t.database.db.transaction(async (tx) => {
-          tries++;
-          // Postgres' own error with a deadlock's SQLSTATE, as its deadlock detector raises it.
-          await tx.execute(
-            sql.raw(
-              "do $$ begin raise exception 'deadlock detected' using errcode = '40P01'; end $$",
-            ),
-          );
-        }),
-      );
-      const retriedBefore = t.database.conflictsRetried;
-      const res = await app.inject({ method: 'POST', url: '/clash' });
-      expect({ tries, retried: t.database.conflictsRetried - retriedBefore }).toEqual({
-        tries: 3,
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/guilds/${t.world.guildId}/tickets/${ticket.id}`,
+        headers: { cookie },
+        payload: { version: ticket.version, priority: 'high' },
+      });
+      expect({
+        status: res.statusCode,
+        retried: t.database.conflictsRetried - retriedBefore,
+      }).toEqual({
+        status: 503,
         retried: 2,
       });
-      expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.json()).toEqual({
         error: 'conflict_busy',
@@ -131,7 +132,14 @@ describe('a change Postgres aborts for a deadlock on every try', () => {
           'Another change to the same thing was being saved at the same moment, so nothing was changed. Please try again.',
       });
     } finally {
-      await app.close();
+      await t.database.query('drop trigger tf_test_clash on tickets');
+      await t.database.query('drop function tf_test_clash()');
     }
+    const [row] = await t.database.query<{ priority: string; n: number }>(
+      `select priority, (select count(*)::int from outbox where ticket_id = $1) as n
+       from tickets where id = $1`,
+      [ticket.id],
+    );
+    expect(row).toEqual({ priority: 'normal', n: 0 });
   });
 });
