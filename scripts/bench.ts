@@ -122,7 +122,9 @@ the event TicketFlow sent, to show how much of the gap comes from clients
 parsing a full event rather than from the pipeline. The third loads the row
 by the notified id (one prepared \`SELECT\`) before it emits: the best that
 DESIGN.md's ids-only notifications allow, for the owners' decision on #6. The board is loaded by autocannon from a child
-process, beside a bare Fastify route doing \`SELECT 1\` through the same pool.
+process, beside a bare Fastify route doing \`SELECT 1\` through the same pool;
+each is loaded for 2 s first, not counted, so that both are measured once V8
+has optimised them rather than while it compiles them.
 
 | what | TicketFlow | floor | ratio | target |
 |---|---|---|---|---|
