@@ -1,6 +1,11 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
 import { isTransientDatabaseError } from '@ticketflow/db/errors';
-import { createDatabaseRelay, testDatabaseKind, useTestDatabase } from '@ticketflow/db/testing';
+import {
+  createDatabaseRelay,
+  testDatabaseKind,
+  ticketUpdatesDeadlock,
+  useTestDatabase,
+} from '@ticketflow/db/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
@@ -238,23 +243,15 @@ describe('a command whose change Postgres aborts for a deadlock on every try', (
 
   it('is tried three times, then the person is told it clashed with another change, and nothing is changed', async () => {
     const { channel, ticket } = await openTicketChannel(t.emulator, t.world, db.handle, 'clash-1');
-    // Every update of a ticket fails as a deadlock's victim does: Postgres raises 40P01.
-    await db.handle.query(`create function tf_test_clash() returns trigger language plpgsql as $$
-      begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
-    await db.handle.query(
-      'create trigger tf_test_clash before update on tickets for each row execute function tf_test_clash()',
-    );
-    const retriedBefore = db.handle.conflictsRetried;
-    try {
+    {
+      await using _deadlocks = await ticketUpdatesDeadlock(db.handle);
+      const retriedBefore = db.handle.conflictsRetried;
       // The server's owner (the staff roles of this database's guild are not set up).
       const answer = await t.emulator.control
         .runCommand(t.world.users.owner, channel.id, 'ticket', { subcommand: 'claim' })
         .response();
       expect(answer.message).toMatchObject({ content: CHANGE_CLASHED, flags: 64 });
       expect(db.handle.conflictsRetried - retriedBefore).toBe(2);
-    } finally {
-      await db.handle.query('drop trigger tf_test_clash on tickets');
-      await db.handle.query('drop function tf_test_clash()');
     }
     const [row] = await db.handle.query<{ assignee_id: string | null }>(
       'select assignee_id::text from tickets where id = $1',

@@ -58,6 +58,27 @@ export async function someoneWaits(handle: Pick<DatabaseHandle, 'query'>): Promi
   });
 }
 
+/**
+ * Until it is disposed, every update of a ticket fails as a deadlock's victim
+ * does: Postgres itself raises 40P01 (from a trigger), so a change that
+ * updates a ticket loses on every try.
+ */
+export async function ticketUpdatesDeadlock(
+  handle: Pick<DatabaseHandle, 'query'>,
+): Promise<AsyncDisposable> {
+  await handle.query(`create function tf_test_deadlock() returns trigger language plpgsql as $$
+    begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
+  await handle.query(
+    'create trigger tf_test_deadlock before update on tickets for each row execute function tf_test_deadlock()',
+  );
+  return {
+    async [Symbol.asyncDispose]() {
+      await handle.query('drop trigger tf_test_deadlock on tickets');
+      await handle.query('drop function tf_test_deadlock()');
+    },
+  };
+}
+
 /** Creates an empty database (no migrations) and returns its URL, or undefined on PGlite. */
 export async function createEmptyTestDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
   if (!testServerUrl) return { drop: async () => {} };

@@ -1,5 +1,9 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
-import { createDatabaseRelay, testDatabaseKind } from '@ticketflow/db/testing';
+import {
+  createDatabaseRelay,
+  testDatabaseKind,
+  ticketUpdatesDeadlock,
+} from '@ticketflow/db/testing';
 import type { ClientToServerEvents, JoinAck, ServerToClientEvents } from '@ticketflow/shared/api';
 import { eventually } from '@ticketflow/shared/testing';
 import { io, type Socket } from 'socket.io-client';
@@ -104,14 +108,9 @@ describe('a change Postgres aborts for a deadlock on every try', () => {
   it('is tried three times, then answered 503 saying it clashed with another change, not that the database is away, and nothing is changed', async () => {
     const cookie = await login(t, t.world.users.admin);
     const ticket = await seedTicket(t, t.world.categories.support);
-    // Every update of a ticket fails as a deadlock's victim does: Postgres raises 40P01.
-    await t.database.query(`create function tf_test_clash() returns trigger language plpgsql as $$
-      begin raise exception 'deadlock detected' using errcode = '40P01'; end $$`);
-    await t.database.query(
-      'create trigger tf_test_clash before update on tickets for each row execute function tf_test_clash()',
-    );
-    const retriedBefore = t.database.conflictsRetried;
-    try {
+    {
+      await using _deadlocks = await ticketUpdatesDeadlock(t.database);
+      const retriedBefore = t.database.conflictsRetried;
       const res = await t.app.inject({
         method: 'PATCH',
         url: `/api/guilds/${t.world.guildId}/tickets/${ticket.id}`,
@@ -131,9 +130,6 @@ describe('a change Postgres aborts for a deadlock on every try', () => {
         message:
           'Another change to the same thing was being saved at the same moment, so nothing was changed. Please try again.',
       });
-    } finally {
-      await t.database.query('drop trigger tf_test_clash on tickets');
-      await t.database.query('drop function tf_test_clash()');
     }
     const [row] = await t.database.query<{ priority: string; n: number }>(
       `select priority, (select count(*)::int from outbox where ticket_id = $1) as n
