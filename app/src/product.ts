@@ -9,6 +9,7 @@ import type { DemoWorld } from '@ticketflow/emulator/seed';
 import type { App } from '@ticketflow/server/app';
 import type { DiscordOptions } from '@ticketflow/server/discord';
 import type { Config } from '@ticketflow/shared/config';
+import { stopStep } from '@ticketflow/shared/stopping';
 import type { Logger } from 'pino';
 
 /** Start-up cannot go on; `message` is the one line printed before exiting 1. */
@@ -103,9 +104,10 @@ export async function startProduct(
   } = {},
 ): Promise<Product> {
   const part = options.part ?? 'all';
-  const closers: (() => Promise<void>)[] = [];
+  const closers: { step: string; close: () => Promise<void> }[] = [];
   const unwind = async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const { step, close } of closers.reverse())
+      await stopStep(log, step, close).catch(() => {});
   };
   const fail = async (line: string): Promise<never> => {
     await unwind();
@@ -131,7 +133,7 @@ export async function startProduct(
         `${config.dataDir} is in use by another TicketFlow (process ${held}); stop it first, or set DATA_DIR to another folder`,
       );
     }
-    closers.push(async () => (held as () => void)());
+    closers.push({ step: 'data folder lock', close: async () => (held as () => void)() });
   }
 
   let keySource = '';
@@ -166,7 +168,7 @@ export async function startProduct(
     await fail(`Cannot open the database (${databaseLabel}): ${reason(error)}`);
   }
   const db = database as DatabaseHandle;
-  closers.push(() => db.close());
+  closers.push({ step: 'database', close: () => db.close() });
 
   // Discord, or the local one of the offline demo.
   let discord: DiscordOptions | undefined;
@@ -195,7 +197,7 @@ export async function startProduct(
       await fail(`Cannot start the demo's local Discord: ${reason(error)}`);
     }
     const e = emulator as Emulator;
-    closers.push(() => e.close());
+    closers.push({ step: "demo's local Discord", close: () => e.close() });
     let world: DemoWorld | undefined;
     try {
       world = e.restored ? findDemo(e) : seedDemo(e);
@@ -236,7 +238,7 @@ export async function startProduct(
       );
     }
     const b = bot as Bot;
-    closers.push(() => b.stop());
+    closers.push({ step: 'bot', close: () => b.stop() });
   }
 
   if (part === 'server' && discord) {
@@ -267,7 +269,7 @@ export async function startProduct(
       ...(config.sentryDsn ? { reportError: initSentry(config.sentryDsn, config.env) } : {}),
     });
     // Closed before the bot, so no new reply is queued while the bot finishes its work.
-    closers.push(() => built.close());
+    closers.push({ step: 'server (HTTP and sockets)', close: () => built.close() });
     try {
       await built.listen({ port: config.port, host: config.host });
     } catch (error) {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { isTransientDatabaseError } from '@ticketflow/db/errors';
 import type { QueueWorker } from '@ticketflow/db/queue-worker';
+import { stopStep } from '@ticketflow/shared/stopping';
 import { Client, Events, GatewayIntentBits, Options } from 'discord.js';
 import type { Logger } from 'pino';
 import { backfill } from './backfill.ts';
@@ -180,14 +181,15 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       mirror.stop();
       guildEvents.stop();
       client.removeAllListeners(Events.InteractionCreate);
-      await interactions.idle();
-      await outbox.stop();
-      await jobs.stop();
+      const step = (name: string, work: () => Promise<unknown>) => stopStep(log, name, work);
+      await step('bot: interactions being answered', () => interactions.idle());
+      await step('bot: outbox items being carried out', () => outbox.stop());
+      await step('bot: jobs being run', () => jobs.stop());
       // A catch-up still reading must finish before the client (and its token) goes.
-      await backfilled?.catch(() => {});
-      await client.destroy();
-      await mirror.idle();
-      await guildEvents.idle();
+      await step('bot: catch-up reading Discord', async () => backfilled?.catch(() => {}));
+      await step('bot: gateway connection', () => client.destroy());
+      await step('bot: messages being stored', () => mirror.idle());
+      await step('bot: server events being stored', () => guildEvents.idle());
     },
   };
 }
