@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { DatabaseHandle } from '@ticketflow/db/client';
 import { keyCount } from '@ticketflow/db/crypto';
 import { scheduleJob } from '@ticketflow/db/repositories/jobs';
+import { stopStep } from '@ticketflow/shared/stopping';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -128,7 +129,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
         await worker.start();
       });
       app.addHook('preClose', async () => {
-        await worker.stop();
+        if (options.logger)
+          await stopStep(options.logger, 'server: data jobs', () => worker.stop());
+        else await worker.stop();
       });
     }
     if (options.openApi ?? true) {

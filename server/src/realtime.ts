@@ -7,6 +7,7 @@ import {
   joinRequest,
   type ServerToClientEvents,
 } from '@ticketflow/shared/api';
+import { stopStep } from '@ticketflow/shared/stopping';
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -505,10 +506,12 @@ export function attachRealtime(
     async close() {
       clearInterval(recheck);
       clearInterval(queues);
-      await rounds;
+      const step = (name: string, work: () => Promise<unknown>) =>
+        options.log ? stopStep(options.log, name, work) : work();
+      await step('sockets: access re-check round', () => rounds);
       offReconnect();
-      await (await subscribed)();
-      await (await guildsSubscribed)();
+      await step('sockets: event subscription', async () => (await subscribed)());
+      await step('sockets: server subscription', async () => (await guildsSubscribed)());
       // Not io.close(): that would close the HTTP server, which Fastify owns.
       io.disconnectSockets(true);
       io.engine.close();
