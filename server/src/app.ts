@@ -19,6 +19,7 @@ import type { ServerContext } from './context.ts';
 import { createDataJobWorker, REENCRYPT_JOB, RETENTION_JOB } from './data-jobs.ts';
 import { DiscordClient, type DiscordOptions } from './discord.ts';
 import { registerAuthRoutes, registerSessions } from './plugins/auth.ts';
+import { registerConnectionTracking } from './plugins/connections.ts';
 import { registerDashboard } from './plugins/dashboard.ts';
 import { registerErrorHandler } from './plugins/errors.ts';
 import { defaultRateLimits, type RateLimits, registerHardening } from './plugins/hardening.ts';
@@ -76,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (method !== 'HEAD') app.routeList.push({ method, url: route.url });
     }
   });
+  registerConnectionTracking(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app, options.reportError);

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/** How long requests under way when the server starts to stop get to finish. */
+export const CLOSE_GRACE_MS = 3_000;
+
+/**
+ * Keeps a stop from waiting for connections that will not end by themselves.
+ * Node's `server.close()` waits for every connection, and closes only the
+ * idle keep-alive ones: a connection a browser opened ahead of need and has
+ * sent nothing on (Chromium keeps such spare connections), or a websocket
+ * opened while the server stops, held a stop until the 8 s watchdog ended the
+ * process. When closing begins, connections with no request under way are
+ * closed at once; the rest get `CLOSE_GRACE_MS`, then are closed too.
+ */
+export function registerConnectionTracking(app: FastifyInstance, graceMs = CLOSE_GRACE_MS): void {
+  const inFlight = new Map<Socket, number>();
+  const upgraded = new WeakSet<Socket>();
+  let closing = false;
+  app.server.on('connection', (socket: Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      if (inFlight.has(socket)) inFlight.set(socket, Math.max(0, (inFlight.get(socket) ?? 1) - 1));
+    });
+  });
+  app.server.on('upgrade', (request: IncomingMessage) => {
+    upgraded.add(request.socket);
+  });
+  let grace: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closing = true;
+    for (const [socket, requests] of inFlight) {
+      if (requests === 0 && !upgraded.has(socket)) socket.destroy();
+    }
+    grace = setTimeout(() => {
+      for (const socket of inFlight.keys()) socket.destroy();
+    }, graceMs);
+    grace.unref();
+  });
+  app.addHook('onClose', async () => {
+    clearTimeout(grace);
+  });
+}
