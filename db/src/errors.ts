@@ -52,6 +52,12 @@ export function isLostConflict(error: unknown): boolean {
   return false;
 }
 
+/** Postgres' unique violation (23505), raised directly or wrapped by Drizzle as the cause. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (const e of causes(error)) if (e.code === '23505') return true;
+  return false;
+}
+
 /** What a person is told of a change that lost a deadlock on each of its tries. */
 export const LOST_CONFLICT_ANSWER =
   'Another change to the same thing was being saved at the same moment, so nothing was changed. Please try again.';

@@ -1,4 +1,5 @@
 import type { Transaction } from '@ticketflow/db/client';
+import { isUniqueViolation } from '@ticketflow/db/errors';
 import {
   createCategory,
   getCategory,
@@ -43,13 +44,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { audit, requireAccess, requireSession, type ServerContext } from '../../context.ts';
 import { iso, userRef } from '../../views.ts';
-
-/** Postgres' unique violation, raised directly or wrapped by Drizzle as the cause. */
-function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: string; cause?: { code?: string } };
-  return (e.code ?? e.cause?.code) === '23505';
-}
 
 const toTag = (row: typeof tags.$inferSelect) => ({
   id: row.id,
