@@ -9,10 +9,13 @@ export const CLOSE_GRACE_MS = 3_000;
  * Keeps a stop from waiting for connections that will not end by themselves.
  * Node's `server.close()` waits for every connection, and closes only the
  * idle keep-alive ones: a connection a browser opened ahead of need and has
- * sent nothing on (Chromium keeps such spare connections), or a websocket
- * opened while the server stops, held a stop until the 8 s watchdog ended the
- * process. When closing begins, connections with no request under way are
- * closed at once; the rest get `CLOSE_GRACE_MS`, then are closed too.
+ * sent nothing on (Chromium keeps such spare connections) held a stop until
+ * the 8 s watchdog ended the process (reproduced with one plain TCP
+ * connection), and a websocket opened while the server stops would do the
+ * same. When closing begins, connections with no request under way are
+ * closed at once and new ones refused; the rest (requests under way, the
+ * sockets' websockets, which the realtime close ends) get `CLOSE_GRACE_MS`,
+ * then are closed too.
  */
 export function registerConnectionTracking(app: FastifyInstance, graceMs = CLOSE_GRACE_MS): void {
   const inFlight = new Map<Socket, number>();
