@@ -122,12 +122,6 @@ export const DATABASE_AWAY =
   'TicketFlow cannot reach its database just now. Please try again in a moment.';
 
 /**
- * What a person is told when Postgres aborted their change for a deadlock on
- * each of its tries (the database handle runs a transaction three times).
- */
-export const CHANGE_CLASHED = LOST_CONFLICT_ANSWER;
-
-/**
  * Routes interactions to the ticket handlers. A refusal (UserError) becomes an
  * ephemeral reply saying why; the database out of reach is said as such;
  * anything unexpected is logged and the person is told something went wrong. The process never goes down for one interaction.
@@ -164,7 +158,7 @@ async function handle(ctx: BotContext, interaction: Interaction) {
     const content = expected
       ? error.message
       : clash
-        ? CHANGE_CLASHED
+        ? LOST_CONFLICT_ANSWER
         : outage
           ? DATABASE_AWAY
           : 'Something went wrong on our side. Please try again in a moment.';

@@ -1,5 +1,5 @@
 import { type DatabaseHandle, openDatabase } from '@ticketflow/db/client';
-import { isTransientDatabaseError } from '@ticketflow/db/errors';
+import { isTransientDatabaseError, LOST_CONFLICT_ANSWER } from '@ticketflow/db/errors';
 import {
   createDatabaseRelay,
   testDatabaseKind,
@@ -9,7 +9,7 @@ import {
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bot } from '../src/bot.ts';
-import { CHANGE_CLASHED, DATABASE_AWAY } from '../src/interactions.ts';
+import { DATABASE_AWAY } from '../src/interactions.ts';
 import { TicketDirectory } from '../src/tickets-by-channel.ts';
 import { eventually, openTicketChannel, startTestBot, useEmulator } from './support.ts';
 
@@ -250,7 +250,7 @@ describe('a command whose change Postgres aborts for a deadlock on every try', (
       const answer = await t.emulator.control
         .runCommand(t.world.users.owner, channel.id, 'ticket', { subcommand: 'claim' })
         .response();
-      expect(answer.message).toMatchObject({ content: CHANGE_CLASHED, flags: 64 });
+      expect(answer.message).toMatchObject({ content: LOST_CONFLICT_ANSWER, flags: 64 });
       expect(db.handle.conflictsRetried - retriedBefore).toBe(2);
     }
     const [row] = await db.handle.query<{ assignee_id: string | null }>(

@@ -131,9 +131,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         await worker.start();
       });
       app.addHook('preClose', async () => {
-        if (options.logger)
-          await stopStep(options.logger, 'server: data jobs', () => worker.stop());
-        else await worker.stop();
+        await stopStep(options.logger || undefined, 'server: data jobs', () => worker.stop());
       });
     }
     if (options.openApi ?? true) {

@@ -507,7 +507,7 @@ export function attachRealtime(
       clearInterval(recheck);
       clearInterval(queues);
       const step = (name: string, work: () => Promise<unknown>) =>
-        options.log ? stopStep(options.log, name, work) : work();
+        stopStep(options.log, name, work);
       await step('sockets: access re-check round', () => rounds);
       offReconnect();
       await step('sockets: event subscription', async () => (await subscribed)());

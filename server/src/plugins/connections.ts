@@ -18,8 +18,8 @@ export const CLOSE_GRACE_MS = 3_000;
  * then are closed too.
  */
 export function registerConnectionTracking(app: FastifyInstance, graceMs = CLOSE_GRACE_MS): void {
+  /** Each open connection and its requests under way (a websocket counts as one that lasts). */
   const inFlight = new Map<Socket, number>();
-  const upgraded = new WeakSet<Socket>();
   let closing = false;
   app.server.on('connection', (socket: Socket) => {
     if (closing) {
@@ -33,17 +33,18 @@ export function registerConnectionTracking(app: FastifyInstance, graceMs = CLOSE
     const socket = request.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     response.once('close', () => {
-      if (inFlight.has(socket)) inFlight.set(socket, Math.max(0, (inFlight.get(socket) ?? 1) - 1));
+      const requests = inFlight.get(socket);
+      if (requests !== undefined) inFlight.set(socket, requests - 1);
     });
   });
   app.server.on('upgrade', (request: IncomingMessage) => {
-    upgraded.add(request.socket);
+    inFlight.set(request.socket, 1);
   });
   let grace: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
     for (const [socket, requests] of inFlight) {
-      if (requests === 0 && !upgraded.has(socket)) socket.destroy();
+      if (requests === 0) socket.destroy();
     }
     grace = setTimeout(() => {
       for (const socket of inFlight.keys()) socket.destroy();

@@ -17,8 +17,8 @@ interface ValidationItem {
  * One error handler: typed errors become their 4xx with a readable message,
  * validation failures a 400 with field errors, the database out of reach a
  * 503 that says to try again (and, for a change Postgres aborted for a
- * deadlock on every try, that it clashed with another), anything else a 500 that carries only an id to
- * find it in the logs.
+ * deadlock on every try, that it clashed with another), anything else a 500
+ * that carries only an id to find it in the logs.
  */
 export function registerErrorHandler(
   app: FastifyInstance,
